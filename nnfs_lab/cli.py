@@ -1,0 +1,202 @@
+"""``nnfs-lab``: the command line.
+
+Each subcommand is one ``_add_<name>(subparsers)`` function that registers its parser and sets
+``func``; add a subcommand by writing one such function and listing it in ``SUBCOMMANDS``.
+Heavy imports (mlflow, optuna) happen inside the handlers so ``nnfs-lab --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+
+def _tracking_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)",
+    )
+
+
+# ------------------------------------------------------------------------------------------ sweep
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="Optuna sweeps of NNFSClassifier and MLPClassifier, tracked in MLflow",
+        description="Run or resume the sweeps of each experiment file: every trial is an MLflow "
+        "child run; the best configuration of each model family is refit over seeds and "
+        "compared on the held-out test set. Rerunning continues up to the budget.",
+    )
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="experiments/*.toml files")
+    p.add_argument("--trials", type=int, metavar="N", help="trials per model family (budget)")
+    p.add_argument("--timeout", type=float, metavar="S", help="seconds per model family")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes")
+    p.add_argument("--family", action="append", choices=["nnfs", "mlp"],
+                   help="only this model family (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        help="Optuna storage: an RDB URL (postgresql://..., sqlite:///...) or a journal file "
+        "path (default: optuna-journal.log beside the MLflow DB)",
+    )
+    p.add_argument("--no-compare", action="store_true", help="skip the comparison run")
+    _tracking_args(p)
+    p.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import time
+
+    from nnfs_lab import tracking
+    from nnfs_lab.config import load_config
+    from nnfs_lab.tuning import sweep
+
+    if args.workers < 1:
+        raise _UsageError("--workers must be >= 1")
+    if args.trials is not None and args.trials < 0:
+        raise _UsageError("--trials must be >= 0")
+    cfgs = [load_config(c) for c in args.configs]  # validate every file before running any
+    t0 = time.perf_counter()
+    results = sweep(
+        cfgs,
+        n_trials=args.trials,
+        timeout=args.timeout,
+        workers=args.workers,
+        tracking_uri=args.tracking_uri,
+        storage=args.storage,
+        families=args.family,
+        compare=not args.no_compare,
+    )
+    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    print()
+    print(f"{'study':<28} {'ran':>4} {'complete':>8} {'pruned':>6} {'failed':>6} "
+          f"{'best':>8} {'wall s':>7}")  # fmt: skip
+    for r in results:
+        best = f"{r.best_value:.4f}" if r.best_value is not None else "-"
+        print(
+            f"{r.study_name:<28} {r.trials_run:>4} {r.counts.get('COMPLETE', 0):>8} "
+            f"{r.counts.get('PRUNED', 0):>6} {r.counts.get('FAIL', 0):>6} {best:>8} "
+            f"{r.wall_seconds:>7.1f}"
+        )
+    print(f"\nsweep finished in {time.perf_counter() - t0:.1f}s; tracking store {uri}")
+    print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + ")")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- report
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="rebuild the comparison from the tracking store",
+        description="Rebuild each experiment's comparison (test scores over seeds, timing, "
+        "trial counts, paired tests) from the MLflow store alone and update its run.",
+    )
+    p.add_argument("--experiment", metavar="NAME", help="one experiment (default: all)")
+    p.add_argument("--no-log", action="store_true", help="print only; do not update the run")
+    _tracking_args(p)
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from nnfs_lab.report import build_report, format_comparison
+
+    comps = build_report(args.tracking_uri, args.experiment, log=not args.no_log)
+    if not comps:
+        print("no sweeps found in the tracking store; run `nnfs-lab sweep` first")
+        return 1
+    for comp in comps:
+        print(format_comparison(comp))
+        print()
+    return 0
+
+
+# --------------------------------------------------------------------------------------------- ui
+
+
+def _add_ui(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ui", help="open the MLflow UI on the tracking store")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=5000)
+    _tracking_args(p)
+    p.set_defaults(func=_cmd_ui)
+
+
+def _cmd_ui(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from nnfs_lab import tracking
+
+    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    cmd = tracking.ui_command(uri, args.host, args.port)
+    print("running:", " ".join(cmd), flush=True)
+    # Through this interpreter, so the venv's mlflow serves even when its bin/ is not on PATH.
+    try:
+        return subprocess.call([sys.executable, "-m", "mlflow", *cmd[1:]])
+    except KeyboardInterrupt:
+        return 0
+
+
+# ------------------------------------------------------------------------------------------- main
+
+#: Registered subcommands, in help order. Others (train, bench, datasets) append theirs here.
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_sweep,
+    _add_report,
+    _add_ui,
+]
+
+
+class _UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``nnfs-lab`` argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="nnfs-lab",
+        description="From-scratch NumPy neural networks as scikit-learn estimators, swept with "
+        "Optuna and tracked in MLflow.",
+    )
+    from nnfs_lab import __version__
+
+    parser.add_argument("--version", action="version", version=f"nnfs-lab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``nnfs-lab``; returns the exit status."""
+    # Project-wide defaults: no usage telemetry from MLflow, no GUI backend for plots.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from nnfs_lab.config import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"nnfs-lab: config error: {exc}", file=sys.stderr)
+        return 2
+    except _UsageError as exc:
+        parser.error(str(exc))
+        return 2  # pragma: no cover - parser.error exits
+    except KeyboardInterrupt:
+        print("nnfs-lab: interrupted (rerun the same command to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,499 @@
+"""The book's Model API: ``add``, ``set``, ``finalize``, ``train``, ``evaluate``, ``predict`` and
+parameter/model persistence, built for speed (no allocation per step beyond tiny index arrays).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from . import activations as A
+from . import losses as L
+from . import metrics as M
+from . import optimizers as O
+from .io import ModelFileError, read_archive, write_archive
+from .layers import Dense, Dropout, Layer
+
+__all__ = ["Model", "DivergenceError"]
+
+_REGISTRY: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Dense,
+        Dropout,
+        A.ReLU,
+        A.Sigmoid,
+        A.Tanh,
+        A.Softmax,
+        A.Linear,
+        L.CategoricalCrossentropy,
+        L.BinaryCrossentropy,
+        L.MeanSquaredError,
+        L.MeanAbsoluteError,
+        O.SGD,
+        O.Adagrad,
+        O.RMSprop,
+        O.Adam,
+        M.CategoricalAccuracy,
+        M.RegressionAccuracy,
+        M.R2Score,
+    )
+}
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite loss (typically a learning rate that is too high)."""
+
+
+def _build(spec: dict[str, Any]) -> Any:
+    cls = _REGISTRY.get(spec.get("type", ""))
+    if cls is None:
+        raise ModelFileError(f"unknown component type {spec.get('type')!r} in model file")
+    return cls(**spec.get("config", {}))
+
+
+def _spec(obj: Any) -> dict[str, Any] | None:
+    return None if obj is None else {"type": type(obj).__name__, "config": obj.get_config()}
+
+
+class Model:
+    """A sequential network trained with a loss, an optimizer and an accuracy metric.
+
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator or None
+        Seeds shuffling and dropout masks (weights are seeded where the layers are built).
+
+    Examples
+    --------
+    >>> from nnfs_lab.nn import Model, Dense, ReLU, Softmax, CategoricalCrossentropy, Adam
+    >>> from nnfs_lab.nn import CategoricalAccuracy
+    >>> from nnfs_lab.datasets import spiral
+    >>> X, y = spiral(100, 3, random_state=0)
+    >>> rng = np.random.default_rng(0)
+    >>> model = Model(random_state=0)
+    >>> model.add(Dense(2, 64, rng=rng)); model.add(ReLU())
+    >>> model.add(Dense(64, 3, rng=rng)); model.add(Softmax())
+    >>> model.set(loss=CategoricalCrossentropy(), optimizer=Adam(0.05, decay=5e-7),
+    ...           accuracy=CategoricalAccuracy())
+    >>> model.finalize()
+    >>> history = model.train(X, y, epochs=100, print_every=0)
+    """
+
+    def __init__(self, *, random_state: int | np.random.Generator | None = None) -> None:
+        self.layers: list[Layer] = []
+        self.loss: L.Loss | None = None
+        self.optimizer: O.Optimizer | None = None
+        self.accuracy: M.Accuracy | None = None
+        self.rng = np.random.default_rng(random_state)
+        self._finalized = False
+
+    # ------------------------------------------------------------------ building
+    def add(self, layer: Layer) -> Model:
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Model.add expects a Layer, got {type(layer).__name__}")
+        self.layers.append(layer)
+        self._finalized = False
+        return self
+
+    def set(
+        self,
+        *,
+        loss: L.Loss | None = None,
+        optimizer: O.Optimizer | None = None,
+        accuracy: M.Accuracy | None = None,
+    ) -> Model:
+        if loss is not None:
+            if not isinstance(loss, L.Loss):
+                raise TypeError(f"loss must be a Loss, got {type(loss).__name__}")
+            self.loss = loss
+        if optimizer is not None:
+            if not isinstance(optimizer, O.Optimizer):
+                raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+            self.optimizer = optimizer
+        if accuracy is not None:
+            self.accuracy = accuracy
+        self._finalized = False
+        return self
+
+    def finalize(self) -> Model:
+        """Wire the layers: pick the fused output gradient, skip the first layer's input
+        gradient, hand the model's generator to dropout layers, collect the parameters."""
+        if not self.layers:
+            raise ValueError("the model has no layers; call add() first")
+        if self.loss is None:
+            raise ValueError("the model has no loss; call set(loss=...) first")
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        if not dense:
+            raise ValueError("the model needs at least one Dense layer")
+        self.dtype = dense[0].dtype
+        for prev, nxt in zip(dense, dense[1:]):
+            if prev.n_neurons != nxt.n_inputs:
+                raise ValueError(
+                    f"layer shapes do not chain: Dense(..., {prev.n_neurons}) is followed by "
+                    f"Dense({nxt.n_inputs}, ...)"
+                )
+            if nxt.dtype != self.dtype:
+                raise ValueError("all Dense layers must share one dtype")
+        self.n_features_in = dense[0].n_inputs
+        self.n_outputs = dense[-1].n_neurons
+        last = self.layers[-1]
+        self.output_activation = last if isinstance(last, A.Activation) else A.Linear()
+        # Fused output gradients: softmax + CCE -> (p - y)/n, sigmoid + BCE -> (p - y)/(n m).
+        self._fused: L.Loss | None = None
+        if isinstance(last, A.Softmax) and type(self.loss) is L.CategoricalCrossentropy:
+            self._fused = L.SoftmaxCategoricalCrossentropy()
+        elif isinstance(last, A.Sigmoid) and type(self.loss) is L.BinaryCrossentropy:
+            self._fused = L.SigmoidBinaryCrossentropy()
+        first = self.layers.index(dense[0])
+        for i, layer in enumerate(self.layers):
+            layer.need_input_grad = i > first
+            if isinstance(layer, Dropout) and layer.rng is None:
+                layer.rng = self.rng
+        # Backward stops at the first trainable layer: nothing before it has parameters.
+        self._backward_layers = self.layers[first:][::-1]
+        if self._fused is not None:
+            self._backward_layers = self._backward_layers[1:]
+        self.trainable_layers = dense
+        self._params = [p for layer in dense for p in layer.params]
+        self._grads = [g for layer in dense for g in layer.grads]
+        self._finalized = True
+        return self
+
+    def _require_finalized(self) -> None:
+        if not self._finalized:
+            raise RuntimeError("call finalize() before training or predicting")
+
+    # ------------------------------------------------------------------ validation
+    def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
+        if X.shape[1] != self.n_features_in:
+            raise ValueError(
+                f"{name} has {X.shape[1]} features, but the first layer expects "
+                f"{self.n_features_in}"
+            )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+        X = np.asarray(X, dtype=self.dtype)
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        return X
+
+    def _check_y(self, y: Any, n: int, name: str = "y") -> np.ndarray:
+        y = np.asarray(y)
+        if y.shape[0] != n:
+            raise ValueError(f"{name} has {y.shape[0]} samples but X has {n}")
+        if y.ndim == 1 and isinstance(self.loss, L.CategoricalCrossentropy):
+            return L.check_labels(y, self.n_outputs, name)
+        y = y.reshape(n, -1) if y.ndim == 1 else y
+        if y.ndim != 2 or y.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"{name} must have shape ({n},) or ({n}, {self.n_outputs}), got {y.shape}"
+            )
+        if y.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be numeric, got dtype {y.dtype}")
+        y = y.astype(self.dtype, copy=False)
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        if isinstance(self.loss, L.BinaryCrossentropy) and not np.all((y == 0) | (y == 1)):
+            raise ValueError(f"{name} must be 0/1 for binary cross-entropy")
+        return y
+
+    # ------------------------------------------------------------------ passes
+    def forward(self, X: np.ndarray, *, training: bool = False) -> np.ndarray:
+        out = X
+        for layer in self.layers:
+            out = layer.forward(out, training=training)
+        return out
+
+    def backward(self, output: np.ndarray, y: np.ndarray, scale: Any) -> None:
+        """Fill every parameter gradient for the batch that produced ``output``."""
+        if self._fused is not None:
+            d = self._fused._grad(output, y, scale)
+        else:
+            d = self.loss._grad(output, y, scale)
+        for layer in self._backward_layers:
+            d = layer.backward(d)
+
+    def _batches(self, n: int, batch_size: int | None) -> tuple[int, int]:
+        if batch_size is None:
+            return n, 1
+        if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+        bs = min(int(batch_size), n)
+        return bs, -(-n // bs)
+
+    def train_epoch(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        sample_weight: np.ndarray | None = None,
+    ) -> dict[str, float]:
+        """One pass over already-validated data (see :meth:`prepare`); returns the epoch's
+        ``data_loss``, ``regularization_loss``, ``loss``, ``accuracy`` and ``learning_rate``.
+
+        The data loss is the (weighted) mean of the per-batch losses over the epoch; the
+        regularization loss is taken on the weights at the end of the epoch, as in the book.
+        """
+        self._require_finalized()
+        n = X.shape[0]
+        bs, steps = self._batches(n, batch_size)
+        loss_fn = self._fused if self._fused is not None else self.loss
+        acc = self.accuracy
+        if acc is not None:
+            acc.new_pass()
+        order = self.rng.permutation(n) if shuffle and steps > 1 else None
+        total, weight_total = 0.0, 0.0
+        opt = self.optimizer
+        for step in range(steps):
+            lo, hi = step * bs, min((step + 1) * bs, n)
+            if order is None:
+                xb, yb = X[lo:hi], y[lo:hi]
+                wb = None if sample_weight is None else sample_weight[lo:hi]
+            else:
+                idx = order[lo:hi]
+                xb = np.take(X, idx, axis=0, out=self._batch_buf("x", X, hi - lo))
+                yb = np.take(y, idx, axis=0, out=self._batch_buf("y", y, hi - lo))
+                wb = None if sample_weight is None else sample_weight[idx]
+            out = self.forward(xb, training=True)
+            batch_loss = loss_fn._sum(out, yb, wb)
+            if not math.isfinite(batch_loss):
+                raise DivergenceError(
+                    f"the loss became {batch_loss} at step {opt.iterations + 1} "
+                    f"(learning rate {opt.current_learning_rate:g}); lower the learning rate or "
+                    "add decay/regularization"
+                )
+            total += batch_loss
+            if wb is None:
+                weight_total += hi - lo
+                scale = 1.0 / (hi - lo)
+            else:
+                wsum = float(wb.sum())
+                weight_total += wsum
+                scale = (wb / wsum).astype(self.dtype)[:, None] if wsum > 0 else 0.0
+            if acc is not None:
+                acc.calculate(self.output_activation.predictions(out), yb, wb)
+            self.backward(out, yb, scale)
+            opt.step(self._params, self._grads)
+        data_loss = total / weight_total if weight_total else float("nan")
+        reg_loss = L.regularization_loss(self.trainable_layers)
+        return {
+            "data_loss": data_loss,
+            "regularization_loss": reg_loss,
+            "loss": data_loss + reg_loss,
+            "accuracy": acc.calculate_accumulated() if acc is not None else float("nan"),
+            "learning_rate": opt.current_learning_rate,
+        }
+
+    _scratch: dict
+
+    def _batch_buf(self, name: str, like: np.ndarray, rows: int) -> np.ndarray:
+        if "_scratch" not in self.__dict__:
+            self._scratch = {}
+        key = (name, rows)
+        buf = self._scratch.get(key)
+        if buf is None or buf.dtype != like.dtype or buf.shape[1:] != like.shape[1:]:
+            buf = self._scratch[key] = np.empty((rows, *like.shape[1:]), dtype=like.dtype)
+        return buf
+
+    def prepare(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Validate and cast training data once (dtype, shapes, finiteness, label range)."""
+        self._require_finalized()
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0])
+        return X, y
+
+    def train(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        print_every: int = 1,
+        shuffle: bool = True,
+        sample_weight: Any = None,
+    ) -> list[dict[str, float]]:
+        """Train for ``epochs`` passes; returns one record per epoch.
+
+        ``print_every=0`` silences the per-epoch lines. With ``validation_data`` the validation
+        loss and accuracy are added to every record.
+        """
+        self._require_finalized()
+        if self.optimizer is None:
+            raise ValueError("the model has no optimizer; call set(optimizer=...) first")
+        if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        X, y = self.prepare(X, y)
+        if sample_weight is not None:
+            sample_weight = L._check_weights(sample_weight, X.shape[0])
+        if validation_data is not None:
+            Xv = self._check_X(validation_data[0], "validation X")
+            yv = self._check_y(validation_data[1], Xv.shape[0], "validation y")
+        if self.accuracy is not None:
+            self.accuracy.init(y)
+        history = []
+        for epoch in range(1, int(epochs) + 1):
+            t0 = time.perf_counter()
+            rec = {"epoch": epoch, **self.train_epoch(
+                X, y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight
+            )}
+            if validation_data is not None:
+                rec["val_loss"], rec["val_accuracy"] = self.evaluate(Xv, yv, batch_size=batch_size)
+            rec["seconds"] = time.perf_counter() - t0
+            history.append(rec)
+            if print_every and (epoch % print_every == 0 or epoch == epochs):
+                line = (
+                    f"epoch: {epoch}, acc: {rec['accuracy']:.3f}, loss: {rec['loss']:.3f} "
+                    f"(data_loss: {rec['data_loss']:.3f}, reg_loss: "
+                    f"{rec['regularization_loss']:.3f}), lr: {rec['learning_rate']:.6g}"
+                )
+                if validation_data is not None:
+                    line += f", val_acc: {rec['val_accuracy']:.3f}, val_loss: {rec['val_loss']:.3f}"
+                print(line)
+        return history
+
+    def evaluate(
+        self, X: Any, y: Any, *, batch_size: int | None = None
+    ) -> tuple[float, float]:
+        """Data loss and accuracy on ``(X, y)``, in inference mode (no dropout)."""
+        self._require_finalized()
+        X = self._check_X(X)
+        y = self._check_y(y, X.shape[0])
+        loss_fn = self._fused if self._fused is not None else self.loss
+        acc = self.accuracy
+        if acc is not None:
+            acc.new_pass()
+            acc.init(y)
+        bs, steps = self._batches(X.shape[0], batch_size)
+        total = 0.0
+        for step in range(steps):
+            xb, yb = X[step * bs : (step + 1) * bs], y[step * bs : (step + 1) * bs]
+            out = self.forward(xb, training=False)
+            total += loss_fn._sum(out, yb, None)
+            if acc is not None:
+                acc.calculate(self.output_activation.predictions(out), yb)
+        accuracy = acc.calculate_accumulated() if acc is not None else float("nan")
+        return total / max(X.shape[0], 1), accuracy
+
+    def predict(self, X: Any, *, batch_size: int | None = None) -> np.ndarray:
+        """Output-layer values (probabilities for softmax/sigmoid), in inference mode."""
+        self._require_finalized()
+        X = self._check_X(X)
+        if batch_size is None or X.shape[0] <= batch_size:
+            return self.forward(X, training=False)
+        bs, steps = self._batches(X.shape[0], batch_size)
+        return np.concatenate(
+            [self.forward(X[i * bs : (i + 1) * bs], training=False) for i in range(steps)]
+        )
+
+    # ------------------------------------------------------------------ parameters
+    def get_parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Copies of ``(weights, biases)`` for every Dense layer."""
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        return [(layer.weights.copy(), layer.biases.copy()) for layer in dense]
+
+    def set_parameters(self, parameters: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
+        if len(parameters) != len(dense):
+            raise ValueError(f"got parameters for {len(parameters)} layers, model has {len(dense)}")
+        for layer, (w, b) in zip(dense, parameters):
+            layer.set_weights(w, b)
+
+    def _param_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for i, (w, b) in enumerate(self.get_parameters()):
+            out[f"dense{i}.weights"], out[f"dense{i}.biases"] = w, b
+        return out
+
+    def _params_from_arrays(self, arrays: dict[str, np.ndarray]) -> list:
+        n = len([layer for layer in self.layers if isinstance(layer, Dense)])
+        try:
+            return [(arrays[f"dense{i}.weights"], arrays[f"dense{i}.biases"]) for i in range(n)]
+        except KeyError as exc:
+            raise ModelFileError(f"parameter file lacks array {exc}") from None
+
+    def save_parameters(self, path: str | os.PathLike) -> None:
+        """Save weights and biases only (load them into a model of the same architecture)."""
+        write_archive(path, "parameters", {}, self._param_arrays())
+
+    def load_parameters(self, path: str | os.PathLike) -> None:
+        _, arrays = read_archive(path, "parameters")
+        self.set_parameters(self._params_from_arrays(arrays))
+
+    def to_archive(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """JSON-ready description and named arrays (parameters and optimizer state)."""
+        arrays = self._param_arrays()
+        opt_state = None
+        if self.optimizer is not None:
+            st = self.optimizer.get_state()
+            opt_state = {"iterations": st["iterations"], "arrays": {}}
+            for name, arrs in st["arrays"].items():
+                opt_state["arrays"][name] = len(arrs)
+                for i, a in enumerate(arrs):
+                    arrays[f"opt.{name}.{i}"] = a
+        meta = {
+            "layers": [_spec(layer) for layer in self.layers],
+            "loss": _spec(self.loss),
+            "optimizer": _spec(self.optimizer),
+            "optimizer_state": opt_state,
+            "accuracy": _spec(self.accuracy),
+            "accuracy_precision": getattr(self.accuracy, "precision", None),
+        }
+        return meta, arrays
+
+    @classmethod
+    def from_archive(
+        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], *, source: str = "archive",
+        random_state: Any = None,
+    ) -> Model:
+        """Inverse of :meth:`to_archive`."""
+        try:
+            model = cls(random_state=random_state)
+            for spec in meta["layers"]:
+                model.add(_build(spec))
+            model.set(
+                loss=_build(meta["loss"]) if meta["loss"] else None,
+                optimizer=_build(meta["optimizer"]) if meta["optimizer"] else None,
+                accuracy=_build(meta["accuracy"]) if meta["accuracy"] else None,
+            )
+            if meta.get("accuracy_precision") is not None:
+                model.accuracy.precision = meta["accuracy_precision"]
+            model.finalize()
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ModelFileError(f"{source}: invalid model description ({exc})") from exc
+        model.set_parameters(model._params_from_arrays(arrays))
+        st = meta.get("optimizer_state")
+        if st and model.optimizer is not None:
+            try:
+                state_arrays = {
+                    name: [arrays[f"opt.{name}.{i}"] for i in range(count)]
+                    for name, count in st["arrays"].items()
+                }
+            except KeyError as exc:
+                raise ModelFileError(f"{source}: optimizer state lacks array {exc}") from None
+            model.optimizer.set_state({"iterations": st["iterations"], "arrays": state_arrays})
+        return model
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save architecture, loss, optimizer (with its state) and parameters; see :meth:`load`."""
+        meta, arrays = self.to_archive()
+        write_archive(path, "model", meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, random_state: Any = None) -> Model:
+        """Rebuild a model saved by :meth:`save`; predictions are bit-identical."""
+        meta, arrays = read_archive(path, "model")
+        return cls.from_archive(meta, arrays, source=str(path), random_state=random_state)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nnfs_lab import cli
+
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("sweep", "report", "ui"):
+        assert name in out
+
+
+@pytest.mark.parametrize("sub", ["sweep", "report", "ui"])
+def test_subcommand_help(sub, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main([sub, "--help"])
+    assert info.value.code == 0
+    assert "--tracking-uri" in capsys.readouterr().out
+
+
+def test_sweep_help_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["sweep", "--help"])
+    out = capsys.readouterr().out
+    for opt in ("--trials", "--timeout", "--workers", "--storage", "CONFIG"):
+        assert opt in out
+
+
+def test_bad_config_exit_code(tmp_cwd: Path, capsys):
+    bad = tmp_cwd / "bad.toml"
+    bad.write_text('[dataset]\nname = "spiral"\n[models.mlp.fixed]\nlearnig_rate_init = 0.1\n')
+    assert cli.main(["sweep", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "models.mlp.fixed.learnig_rate_init" in err
+    assert "unknown parameter" in err
+    assert not (tmp_cwd / "mlflow.db").exists()  # nothing ran
+
+
+def test_missing_config(tmp_cwd: Path, capsys):
+    assert cli.main(["sweep", "nope.toml"]) == 2
+    assert "cannot read file" in capsys.readouterr().err
+
+
+def test_bad_workers(tmp_cwd: Path, tiny_config):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["sweep", str(tiny_config()), "--workers", "0"])
+    assert info.value.code == 2
+
+
+def test_report_on_empty_store(tmp_cwd: Path, capsys):
+    assert cli.main(["report"]) == 1
+    assert "no sweeps found" in capsys.readouterr().out
+
+
+def test_report_unknown_experiment(tmp_cwd: Path):
+    with pytest.raises(LookupError):
+        cli.main(["report", "--experiment", "nope"])
+
+
+def test_module_entry_point_help(subprocess_env, python):
+    out = subprocess.run(
+        [python, "-m", "nnfs_lab.cli", "--help"], env=subprocess_env, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0 and "sweep" in out.stdout
+
+
+def test_sweep_and_report_cli(tmp_cwd: Path, tiny_config, capsys):
+    cfg = tiny_config("clitiny", n_trials=2, max_epochs=3, nnfs=False, plots=False)
+    assert cli.main(["sweep", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "clitiny-mlp" in out and "make ui" in out and "test acc" in out
+    assert cli.main(["report", "--experiment", "clitiny"]) == 0
+    assert "clitiny: best of each family" in capsys.readouterr().out

@@ -1,0 +1,182 @@
+"""End-to-end sweeps on tiny data: runs, statuses, artifacts, resume, workers, a killed worker."""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+mlflow = pytest.importorskip("mlflow")
+
+from nnfs_lab import tracking, tuning  # noqa: E402
+from nnfs_lab.config import load_config  # noqa: E402
+
+HAVE_NNFS = importlib.util.find_spec("nnfs_lab.estimators") is not None
+FAMILIES = ["nnfs", "mlp"] if HAVE_NNFS else ["mlp"]
+MAIN = "nnfs" if HAVE_NNFS else "mlp"  # the family the worker tests sweep
+
+
+def _store(tmp: Path):
+    uri = tracking.resolve_tracking_uri(f"sqlite:///{tmp / 'mlflow.db'}")
+    return tracking.get_client(uri)
+
+
+def _children(client, exp_id: str, study: str):
+    return tracking.search_all_runs(
+        client,
+        exp_id,
+        f"tags.`{tracking.TAG_ROLE}` = 'trial' and tags.`{tracking.TAG_STUDY}` = '{study}'",
+    )
+
+
+def _study(tmp: Path, name: str):
+    return optuna.load_study(
+        study_name=name, storage=tuning.make_storage(f"journal:{tmp / 'optuna-journal.log'}")
+    )
+
+
+def _force(trial, params):
+    if trial.number == 2:
+        raise RuntimeError("forced failure")
+
+
+def _prune_on_epoch(trial, logs):
+    # Raised from inside the per-epoch hook, i.e. through the estimator's callback/partial_fit
+    # loop, exactly where a real pruning decision is raised.
+    if trial.number == 1 and logs["epoch"] >= 2:
+        raise optuna.TrialPruned("forced")
+
+
+def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
+    cfg = tiny_config("tiny", n_trials=4, max_epochs=5, nnfs=HAVE_NNFS)
+    hooks = tuning.SweepHooks(before_trial=_force, on_epoch=_prune_on_epoch)
+    lines: list[str] = []
+    results = tuning.sweep([cfg], hooks=hooks, echo=lines.append)
+    assert [r.family for r in results] == FAMILIES
+    client = _store(tmp_cwd)
+    exp = client.get_experiment_by_name("tiny")
+    parents = tracking.search_all_runs(
+        client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'parent'"
+    )
+    assert sorted(p.data.tags[tracking.TAG_FAMILY] for p in parents) == sorted(FAMILIES)
+    for parent in parents:
+        pid, study_name = parent.info.run_id, parent.data.tags[tracking.TAG_STUDY]
+        assert parent.info.status == "FINISHED"
+        assert parent.data.tags["importance_method"].startswith("fanova")
+        assert len(tracking.metric_values(client, pid, "test_accuracy")) == 2  # refit seeds
+        arts = {a.path for a in client.list_artifacts(pid)}
+        assert {"trials.csv", "config.toml", "seed_scores.csv", "optimization_history.png",
+                "param_importances.png"} <= arts  # fmt: skip
+        assert parent.data.tags["nnfs_lab.model_uri"].startswith("models:/")
+        kids = _children(client, exp.experiment_id, study_name)
+        by_number = {int(k.data.tags[tracking.TAG_TRIAL]): k for k in kids}
+        assert sorted(by_number) == [0, 1, 2, 3]
+        assert all(k.data.tags["mlflow.parentRunId"] == pid for k in kids)
+        assert by_number[1].info.status == "KILLED"
+        assert by_number[1].data.tags[tracking.TAG_STATE] == "PRUNED"
+        assert by_number[2].info.status == "FAILED"
+        assert "forced failure" in by_number[2].data.tags["nnfs_lab.error"]
+        for n in (0, 3):
+            run = by_number[n]
+            assert run.info.status == "FINISHED"
+            hist = client.get_metric_history(run.info.run_id, "loss")
+            assert [m.step for m in hist] == [1, 2, 3, 4, 5]  # per-epoch step metrics
+            assert len(client.get_metric_history(run.info.run_id, "val_score")) == 5
+            plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+            assert plots == {"plots/learning_curves.png", "plots/decision_boundary.png"}
+        assert len(client.get_metric_history(by_number[1].info.run_id, "loss")) == 2
+        study = _study(tmp_cwd, study_name)
+        states = Counter(t.state.name for t in study.trials)
+        assert states == {"COMPLETE": 2, "PRUNED": 1, "FAIL": 1}
+
+        # The logged best model serves through pyfunc.
+        model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
+        data = tuning.prepare_data(load_config(cfg))
+        assert model.predict(data.X_test).shape == (len(data.X_test),)
+
+    comparison = tracking.search_all_runs(
+        client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'comparison'"
+    )
+    assert len(comparison) == 1
+    arts = {a.path for a in client.list_artifacts(comparison[0].info.run_id)}
+    assert {"comparison.csv", "comparison.html", "comparison.png"} <= arts
+
+    # A rerun with the budget met runs nothing and duplicates nothing.
+    again = tuning.sweep([cfg], echo=lines.append)
+    assert all(r.trials_run == 0 for r in again)
+    for parent in parents:
+        assert len(_children(client, exp.experiment_id, parent.data.tags[tracking.TAG_STUDY])) == 4
+    n_runs = len(tracking.search_all_runs(client, exp.experiment_id))
+    # A larger budget resumes: exactly the difference is run.
+    more = tuning.sweep([cfg], n_trials=6, families=[MAIN], echo=lines.append)
+    assert more[0].trials_run == 2
+    assert len(tracking.search_all_runs(client, exp.experiment_id)) == n_runs + 2
+
+
+def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
+    cfg = tiny_config("duo", n_trials=6, max_epochs=4, nnfs=MAIN == "nnfs", mlp=MAIN == "mlp",
+                      plots=False)  # fmt: skip
+    (res,) = tuning.sweep([cfg], workers=2, echo=lambda s: None, compare=False)
+    assert res.trials_run == 6
+    client = _store(tmp_cwd)
+    exp = client.get_experiment_by_name("duo")
+    study = _study(tmp_cwd, f"duo-{MAIN}")
+    kids = _children(client, exp.experiment_id, f"duo-{MAIN}")
+    numbers = sorted(int(k.data.tags[tracking.TAG_TRIAL]) for k in kids)
+    assert numbers == sorted(t.number for t in study.trials) == list(range(6))
+    assert {k.data.tags["nnfs_lab.worker"] for k in kids} == {"0", "1"}
+    # Each Optuna trial points at its own MLflow run.
+    assert {t.user_attrs["mlflow_run_id"] for t in study.trials} == {k.info.run_id for k in kids}
+
+
+def test_killed_worker_then_rerun_completes_budget(
+    tmp_cwd: Path, tiny_config, subprocess_env, python
+):
+    cfg = tiny_config("killed", n_trials=3, max_epochs=150, nnfs=MAIN == "nnfs",
+                      mlp=MAIN == "mlp", plots=False)  # fmt: skip
+    cmd = [python, "-m", "nnfs_lab.cli", "sweep", str(cfg), "--no-compare"]
+    with open(tmp_cwd / "first.log", "w") as log:
+        proc = subprocess.Popen(cmd, cwd=tmp_cwd, env=subprocess_env, stdout=log, stderr=log)
+    try:
+        # Kill as soon as the journal shows trial 0 finished and a later trial running.
+        deadline = time.monotonic() + 120
+        journal = tmp_cwd / "optuna-journal.log"
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.exists():
+                try:
+                    trials = _study(tmp_cwd, f"killed-{MAIN}").trials
+                except KeyError:  # study not created yet
+                    trials = []
+                if any(t.number >= 1 and t.state.name == "RUNNING" for t in trials):
+                    break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    study = _study(tmp_cwd, f"killed-{MAIN}")
+    running = [t.number for t in study.trials if t.state.name == "RUNNING"]
+    assert running, "the kill should have caught a trial in flight"
+
+    out = subprocess.run(
+        cmd, cwd=tmp_cwd, env=subprocess_env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "left RUNNING by a dead worker" in out.stdout
+    study = _study(tmp_cwd, f"killed-{MAIN}")
+    states = {t.number: t.state.name for t in study.trials}
+    assert all(states[n] == "FAIL" for n in running)
+    assert sum(tuning._counted(t) for t in study.trials) == 3  # the budget, without the dead
+    client = _store(tmp_cwd)
+    exp = client.get_experiment_by_name("killed")
+    kids = _children(client, exp.experiment_id, f"killed-{MAIN}")
+    assert sorted(int(k.data.tags[tracking.TAG_TRIAL]) for k in kids) == sorted(states)
+    status = {int(k.data.tags[tracking.TAG_TRIAL]): k.info.status for k in kids}
+    assert all(status[n] == "FAILED" for n in running)
+    assert "RUNNING" not in status.values()
