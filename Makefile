@@ -30,12 +30,15 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check nnfs_lab tests experiments
-	$(PY) -m ruff format --check nnfs_lab tests
+	$(PY) -m ruff check nnfs_lab tests scripts
+	$(PY) -m ruff format --check nnfs_lab tests scripts
 
 format: $(STAMP)
-	$(PY) -m ruff format nnfs_lab tests
-	$(PY) -m ruff check --fix nnfs_lab tests
+	$(PY) -m ruff format nnfs_lab tests scripts
+	$(PY) -m ruff check --fix nnfs_lab tests scripts
+
+gallery: $(STAMP)
+	$(PY) scripts/gallery.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -66,8 +66,13 @@ class EarlyStopping(Callback):
     only stops, and works on any logged quantity (``val_loss``, ``loss``, ``val_score``...).
     """
 
-    def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
-                 mode: str = "auto") -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str = "auto",
+    ) -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
@@ -84,8 +89,10 @@ class EarlyStopping(Callback):
         value = logs[self.monitor]
         if value is None or math.isnan(value):
             return None
-        better = (value < self.best - self.min_delta) if self.mode == "min" else (
-            value > self.best + self.min_delta
+        better = (
+            (value < self.best - self.min_delta)
+            if self.mode == "min"
+            else (value > self.best + self.min_delta)
         )
         if better:
             self.best, self.wait = value, 0

@@ -5,9 +5,8 @@ Fits a real classifier on three 2-D datasets and writes, into ``docs/gallery/`` 
 - ``{spiral,circle,xor}_boundary.png``: class-probability maps with train (o) and test (^) points;
 - ``spiral_learning_curves.png``: loss, accuracy and learning rate per epoch on the spiral.
 
-Uses ``nnfs_lab.NNFSClassifier`` when it is importable, otherwise scikit-learn's MLPClassifier,
-and says which. ``--gif`` also writes ``spiral_training.gif`` (the boundary as it trains).
-Runs in well under a minute.
+Uses ``nnfs_lab.NNFSClassifier``. ``--gif`` also writes ``spiral_training.gif`` (the boundary
+as it trains). Runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -34,20 +33,9 @@ DATASETS: dict[str, tuple[dict[str, Any], tuple[int, ...], float, int]] = {
 def make_classifier(
     hidden: tuple[int, ...], learning_rate: float, epochs: int, callbacks: list[Any] | None
 ) -> tuple[Any, str]:
-    """NNFSClassifier if the package provides it, else MLPClassifier with similar settings."""
-    try:
-        from nnfs_lab import NNFSClassifier
-    except (ImportError, AttributeError):
-        from sklearn.neural_network import MLPClassifier
+    """The NNFSClassifier drawn in the gallery, and its label."""
+    from nnfs_lab import NNFSClassifier
 
-        model = MLPClassifier(
-            hidden_layer_sizes=hidden,
-            learning_rate_init=learning_rate,
-            max_iter=epochs,
-            n_iter_no_change=epochs,  # train the full budget, like the NNFS run
-            random_state=0,
-        )
-        return model, "sklearn MLPClassifier (nnfs_lab.NNFSClassifier is not available)"
     model = NNFSClassifier(
         hidden_layer_sizes=hidden,
         optimizer="adam",
@@ -61,14 +49,8 @@ def make_classifier(
 
 
 def history_of(model: Any) -> list[dict[str, float]]:
-    """Per-epoch records: the estimator's ``history_``, or MLPClassifier's ``loss_curve_``."""
-    history = getattr(model, "history_", None)
-    if history is not None:
-        return list(history)
-    return [
-        {"epoch": i + 1, "loss": loss, "learning_rate": model.learning_rate_init}
-        for i, loss in enumerate(model.loss_curve_)
-    ]
+    """Per-epoch records of the fitted estimator."""
+    return list(model.history_)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,8 @@ from nnfs_lab.nn import (
     Linear,
     MeanSquaredError,
     Model,
-    ReLU,
     RegressionAccuracy,
+    ReLU,
     Sigmoid,
     Softmax,
 )

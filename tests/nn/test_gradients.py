@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nnfs_lab.nn import (
+    Adam,
     BinaryCrossentropy,
     CategoricalCrossentropy,
     Dense,
@@ -21,7 +22,6 @@ from nnfs_lab.nn import (
     Tanh,
     gradcheck,
 )
-from nnfs_lab.nn import Adam
 
 TOL = 1e-6
 
