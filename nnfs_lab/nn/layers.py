@@ -96,6 +96,9 @@ class Dense(Layer):
     init : {"book", "glorot", "he"}
         ``"book"``: ``0.01 * N(0, 1)``; ``"glorot"``: uniform in ``±sqrt(6 / (fan_in + fan_out))``;
         ``"he"``: ``N(0, 2 / fan_in)``. Biases start at zero.
+    init_scale : float or None
+        With ``init="book"``, the standard deviation of the normal draw (default 0.01; the book
+        uses 0.1 for its sine regression, where 0.01 does not train).
     rng : numpy.random.Generator, int or None
         Source of the initial weights. Never the global NumPy generator.
     dtype : numpy dtype
@@ -112,6 +115,7 @@ class Dense(Layer):
         bias_l1: float = 0.0,
         bias_l2: float = 0.0,
         init: str = "book",
+        init_scale: float | None = None,
         rng: np.random.Generator | int | None = None,
         dtype: Any = np.float64,
     ) -> None:
@@ -121,6 +125,11 @@ class Dense(Layer):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if init not in INITIALIZERS:
             raise ValueError(f"init must be one of {INITIALIZERS}, got {init!r}")
+        if init_scale is not None and (init != "book" or not init_scale > 0):
+            raise ValueError(
+                f"init_scale must be a positive float used with init='book', got {init_scale!r} "
+                f"with init={init!r}"
+            )
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")
@@ -130,12 +139,13 @@ class Dense(Layer):
         self.bias_l1 = _check_nonneg("bias_l1", bias_l1)
         self.bias_l2 = _check_nonneg("bias_l2", bias_l2)
         self.init = init
+        self.init_scale = init_scale
         self.dtype = dtype
         rng = np.random.default_rng(rng)
         fan_in, fan_out = self.n_inputs, self.n_neurons
         shape = (fan_in, fan_out)
         if init == "book":
-            w = 0.01 * rng.standard_normal(shape)
+            w = (0.01 if init_scale is None else init_scale) * rng.standard_normal(shape)
         elif init == "glorot":
             bound = np.sqrt(6.0 / (fan_in + fan_out))
             w = rng.uniform(-bound, bound, shape)
@@ -223,6 +233,7 @@ class Dense(Layer):
             "bias_l1": self.bias_l1,
             "bias_l2": self.bias_l2,
             "init": self.init,
+            "init_scale": self.init_scale,
             "dtype": self.dtype.name,
         }
 

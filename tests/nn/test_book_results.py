@@ -93,13 +93,13 @@ def _regression_run(seed):
     X, y = sine(1000, random_state=seed)
     rng = np.random.default_rng(seed)
     model = Model(random_state=seed)
-    # The book switches to 0.1 * randn for this model because 0.01 * randn does not train;
-    # He initialisation is the principled version of that fix.
-    model.add(Dense(1, 64, rng=rng, init="he"))
+    # The book switches to 0.1 * randn for this model because 0.01 * randn does not train.
+    # (He initialisation trains too but lands at regression accuracy 0.67-0.83 here.)
+    model.add(Dense(1, 64, rng=rng, init_scale=0.1))
     model.add(ReLU())
-    model.add(Dense(64, 64, rng=rng, init="he"))
+    model.add(Dense(64, 64, rng=rng, init_scale=0.1))
     model.add(ReLU())
-    model.add(Dense(64, 1, rng=rng, init="he"))
+    model.add(Dense(64, 1, rng=rng, init_scale=0.1))
     model.add(Linear())
     model.set(
         loss=MeanSquaredError(),
