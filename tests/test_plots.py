@@ -305,6 +305,29 @@ def test_recorder_with_real_sklearn_model_and_gif(spiral_data, tmp_path):
     assert_png(rec.plot_frame(), tmp_path)
 
 
+def test_recorder_as_nnfs_callback_writes_bounded_gif(spiral_data, tmp_path):
+    from nnfs_lab import NNFSClassifier
+
+    X, y, X_test, y_test = spiral_data
+    rec = plots.DecisionBoundaryRecorder(
+        X, y, every=1, max_frames=8, resolution=16, X_test=X_test, y_test=y_test
+    )
+    clf = NNFSClassifier(
+        (16,),
+        learning_rate=0.02,
+        max_epochs=40,
+        n_iter_no_change=100,
+        random_state=0,
+        callbacks=[rec],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    assert 4 <= rec.n_frames <= 8 and rec.epochs[-1] == clf.n_iter_ == 40
+    with Image.open(rec.save_gif(tmp_path / "nnfs.gif")) as gif:
+        assert gif.n_frames == rec.n_frames
+
+
 def test_recorder_bad_input(spiral_data):
     X, y, _, _ = spiral_data
     with pytest.raises(ValueError, match=r"X of shape \(n_samples, 2\)"):
