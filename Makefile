@@ -37,8 +37,28 @@ format: $(STAMP)
 	$(PY) -m ruff format nnfs_lab tests scripts
 	$(PY) -m ruff check --fix nnfs_lab tests scripts
 
+# Sweeps of the default experiments (or CONFIG=...), TRIALS per model family, WORKERS processes.
+# Rerunning resumes up to the budget; mlflow.db, mlruns/ and optuna-journal.log hold the state.
+sweep: $(STAMP)
+	$(PY) -m nnfs_lab.cli sweep $(CONFIG) --workers $(WORKERS) \
+		$(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+# The MLflow UI on the store `make sweep` writes, at http://127.0.0.1:5000 (Ctrl-C stops it).
+ui: $(STAMP)
+	$(PY) -m mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+# Rebuild every experiment's comparison from the tracking store alone.
+report: $(STAMP)
+	$(PY) -m nnfs_lab.cli report
+
 gallery: $(STAMP)
 	$(PY) scripts/gallery.py
+
+# Peers timed side by side, interleaved; prints the table, writes bench-results/*.json.
+# BENCH_ARGS="--threads 2" forces threads, "--quick" only checks that it runs.
+BENCH_ARGS ?=
+bench: $(STAMP)
+	$(PY) -m nnfs_lab.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

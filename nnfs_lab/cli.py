@@ -26,6 +26,30 @@ def _tracking_args(p: argparse.ArgumentParser) -> None:
 # ------------------------------------------------------------------------------------------ sweep
 
 
+def _storage_args(p: argparse.ArgumentParser, *, required: bool = False) -> None:
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        required=required,
+        help="Optuna storage: an RDB URL (postgresql://user:pass@host/db, sqlite:///...) or a "
+        "journal file path" + ("" if required else " (default: optuna-journal.log beside the "
+        "MLflow DB)"),
+    )  # fmt: skip
+    p.add_argument("--family", action="append", choices=["nnfs", "mlp"],
+                   help="only this model family (repeatable)")  # fmt: skip
+    p.add_argument(
+        "--heartbeat-interval",
+        type=int,
+        default=10,
+        metavar="S",
+        help="RDB storage: seconds between a worker's heartbeats (default 10)",
+    )
+    p.add_argument("--grace-period", type=int, default=30, metavar="S",
+                   help="RDB storage: a trial whose worker is silent this long is failed and "
+                   "retried (default 30)")  # fmt: skip
+    _tracking_args(p)
+
+
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sweep",
@@ -37,18 +61,17 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("configs", nargs="+", metavar="CONFIG", help="experiments/*.toml files")
     p.add_argument("--trials", type=int, metavar="N", help="trials per model family (budget)")
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per model family")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes")
-    p.add_argument("--family", action="append", choices=["nnfs", "mlp"],
-                   help="only this model family (repeatable)")  # fmt: skip
-    p.add_argument(
-        "--storage",
-        metavar="URL",
-        help="Optuna storage: an RDB URL (postgresql://..., sqlite:///...) or a journal file "
-        "path (default: optuna-journal.log beside the MLflow DB)",
-    )
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes")
     p.add_argument("--no-compare", action="store_true", help="skip the comparison run")
-    _tracking_args(p)
+    _storage_args(p)
     p.set_defaults(func=_cmd_sweep)
+
+
+def _check_heartbeat(args: argparse.Namespace) -> None:
+    if args.heartbeat_interval < 1 or args.grace_period < 1:
+        raise _UsageError("--heartbeat-interval and --grace-period must be >= 1")
+    if args.grace_period <= args.heartbeat_interval:
+        raise _UsageError("--grace-period must be longer than --heartbeat-interval")
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -56,12 +79,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from nnfs_lab import tracking
     from nnfs_lab.config import load_config
-    from nnfs_lab.tuning import sweep
+    from nnfs_lab.sweeps import summary_table, sweep
 
     if args.workers < 1:
         raise _UsageError("--workers must be >= 1")
     if args.trials is not None and args.trials < 0:
         raise _UsageError("--trials must be >= 0")
+    _check_heartbeat(args)
     cfgs = [load_config(c) for c in args.configs]  # validate every file before running any
     t0 = time.perf_counter()
     results = sweep(
@@ -73,20 +97,69 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         storage=args.storage,
         families=args.family,
         compare=not args.no_compare,
+        heartbeat_interval=args.heartbeat_interval,
+        grace_period=args.grace_period,
     )
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     print()
-    print(f"{'study':<28} {'ran':>4} {'complete':>8} {'pruned':>6} {'failed':>6} "
-          f"{'best':>8} {'wall s':>7}")  # fmt: skip
-    for r in results:
-        best = f"{r.best_value:.4f}" if r.best_value is not None else "-"
-        print(
-            f"{r.study_name:<28} {r.trials_run:>4} {r.counts.get('COMPLETE', 0):>8} "
-            f"{r.counts.get('PRUNED', 0):>6} {r.counts.get('FAIL', 0):>6} {best:>8} "
-            f"{r.wall_seconds:>7.1f}"
-        )
-    print(f"\nsweep finished in {time.perf_counter() - t0:.1f}s; tracking store {uri}")
-    print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + ")")
+    print(summary_table(results))
+    print(f"\nsweep finished in {time.perf_counter() - t0:.1f}s; tracking store "
+          f"{tracking.mask_url(uri)}")  # fmt: skip
+    if uri.startswith(("http://", "https://")):
+        print(f"browse it: open {uri} in a browser")
+    else:
+        print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + ")")
+    return 0
+
+
+# ----------------------------------------------------------------------------------------- worker
+
+
+def _add_worker(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "worker",
+        help="join the existing studies of an experiment as one more worker (any machine)",
+        description="Claim and run trials of the studies that `nnfs-lab sweep CONFIG --storage "
+        "URL` created, logging each as a child run of the study's parent run. Start as many "
+        "as you like, on any machine that reaches the storage and the tracking server; each "
+        "stops when the budget is done.",
+    )
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="experiments/*.toml files")
+    p.add_argument("--timeout", type=float, metavar="S", help="claim no new trial after S seconds")
+    _storage_args(p, required=True)
+    p.set_defaults(func=_cmd_worker)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from nnfs_lab.config import load_config
+    from nnfs_lab.sweeps import join
+
+    _check_heartbeat(args)
+    cfgs = [load_config(c) for c in args.configs]
+    join(
+        cfgs,
+        storage=args.storage,
+        tracking_uri=args.tracking_uri,
+        families=args.family,
+        timeout=args.timeout,
+        heartbeat_interval=args.heartbeat_interval,
+        grace_period=args.grace_period,
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------------------- datasets
+
+
+def _add_datasets(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("datasets", help="list the data sets experiments can name")
+    p.set_defaults(func=_cmd_datasets)
+
+
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from nnfs_lab.datasets import format_dataset_table
+
+    print(format_dataset_table())
     return 0
 
 
@@ -147,11 +220,13 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------------- main
 
-#: Registered subcommands, in help order. Others (train, bench, datasets) append theirs here.
+#: Registered subcommands, in help order. Others (train, bench) append theirs here.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_sweep,
+    _add_worker,
     _add_report,
     _add_ui,
+    _add_datasets,
 ]
 
 
@@ -184,11 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from nnfs_lab.config import ConfigError
+    from nnfs_lab.tracking import StoreError
 
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(f"nnfs-lab: config error: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"nnfs-lab: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except _UsageError as exc:
         parser.error(str(exc))

@@ -125,6 +125,8 @@ def _collect(client: MlflowClient, experiment_id: str) -> tuple[pd.DataFrame, pd
                 "complete": counts.get("COMPLETE", 0),
                 "pruned": counts.get("PRUNED", 0),
                 "failed": counts.get("FAIL", 0),
+                "lost": counts.get("LOST", 0),
+                "running": counts.get("RUNNING", 0),
                 "seeds": len(acc),
                 "best_params": ", ".join(
                     f"{k[5:]}={_short(v)}" for k, v in sorted(tags.items()) if k.startswith("best.")
@@ -256,7 +258,10 @@ def format_comparison(comp: Comparison) -> str:
             "best val": t.best_val.map(lambda v: f"{v:.4f}"),
             "ms/epoch": t.ms_per_epoch.map(lambda v: f"{v:.2f}"),
             "sweep s": t.sweep_wall_s.map(lambda v: f"{v:.1f}"),
-            "trials c/p/f": [f"{c}/{p}/{f}" for c, p, f in zip(t.complete, t.pruned, t.failed)],
+            "trials c/p/f": [
+                f"{c}/{p}/{f}" + (f" +{n} lost" if n else "")
+                for c, p, f, n in zip(t.complete, t.pruned, t.failed, t.lost)
+            ],
         }
     )[["family", "best val", "test acc", "test log loss", "ms/epoch", "sweep s", "trials c/p/f",
        "seeds"]]  # fmt: skip
@@ -297,11 +302,14 @@ def build_report(
     list of Comparison
     """
     uri = tracking.resolve_tracking_uri(tracking_uri)
+    tracking.check_tracking_uri(uri)
     client = tracking.get_client(uri)
     if experiment is not None:
         exp = client.get_experiment_by_name(experiment)
         if exp is None:
-            raise LookupError(f"no experiment named {experiment!r} in {uri}")
+            raise tracking.NotFoundError(
+                f"no experiment named {experiment!r} in {tracking.mask_url(uri)}"
+            )
         exps = [exp]
     else:
         exps = client.search_experiments()

@@ -21,11 +21,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TRACKING_URI",
     "STATUS_OF_STATE",
+    "NotFoundError",
+    "StoreError",
     "TAG_FAMILY",
     "TAG_ROLE",
     "TAG_STATE",
@@ -47,7 +50,10 @@ __all__ = [
     "finish_trial_run",
     "get_client",
     "history_metrics",
+    "check_tracking_uri",
     "log_batch_chunked",
+    "log_model",
+    "mask_url",
     "resolve_tracking_uri",
     "search_all_runs",
     "start_trial_run",
@@ -62,6 +68,7 @@ TAG_FAMILY = "nnfs_lab.family"
 TAG_TRIAL = "nnfs_lab.trial_number"
 TAG_STATE = "nnfs_lab.state"  # Optuna state name: COMPLETE | PRUNED | FAIL | RUNNING
 TAG_PARENT = "mlflow.parentRunId"
+TAG_LOST = "nnfs_lab.worker_died"  # "true" on the run of a trial whose worker died
 
 #: Optuna trial state -> MLflow run status. Pruned trials were stopped on purpose: KILLED.
 STATUS_OF_STATE = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
@@ -69,6 +76,103 @@ STATUS_OF_STATE = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 # MLflow's per-request limits for log_batch.
 _MAX_METRICS, _MAX_PARAMS, _MAX_TAGS, _MAX_ENTITIES = 1000, 100, 100, 1000
 _MAX_PARAM_LEN = 6000
+
+
+class StoreError(RuntimeError):
+    """A tracking store or Optuna storage cannot be used; the message names it (password masked)."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A store was reached but lacks what was asked for (an experiment, a study)."""
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``, safe to print and log."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port is not None else ""
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    except ValueError:  # unparsable: hide everything between "://" and "@"
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _scrub(text: str, url: str) -> str:
+    """Remove ``url``'s password from an error message that may quote it."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    text = text.replace(url, mask_url(url))
+    return text.replace(password, "***") if password else text
+
+
+def check_tracking_uri(uri: str, *, timeout: float = 10.0) -> None:
+    """Fail fast, naming ``uri`` (password masked), when the tracking store cannot be reached.
+
+    MLflow's HTTP client retries a dead server with exponential backoff for minutes; a sweep
+    should instead stop before it starts. ``http(s)://`` is probed at ``/health``; database
+    URIs (``postgresql://``, ``mysql://``, ...) by opening a connection; ``sqlite:///`` by
+    checking that the database's folder exists.
+
+    Raises
+    ------
+    StoreError
+    """
+    import urllib.error
+    import urllib.request
+
+    scheme = parse_uri_scheme(uri)
+    shown = mask_url(uri)
+    if scheme in ("http", "https"):
+        url = uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise StoreError(f"tracking server {shown}: /health answered {resp.status}")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreError(
+                f"cannot reach the MLflow tracking server {shown}: {_scrub(str(reason), uri)}"
+            ) from None
+    elif scheme == "sqlite":
+        db = sqlite_path(uri)
+        if db is not None and not db.parent.is_dir():
+            raise StoreError(f"tracking store {shown}: folder {db.parent} does not exist")
+    elif scheme and scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql"):
+        check_database_url(uri, what="MLflow tracking database", timeout=timeout)
+    elif scheme not in ("", "file", "databricks", "sqlite") and "://" in uri:
+        raise StoreError(f"unsupported tracking URI {shown} (use sqlite:///, http(s)://, "
+                         "postgresql://...)")  # fmt: skip
+
+
+def check_database_url(url: str, *, what: str, timeout: float = 10.0) -> None:
+    """Open (and close) one connection to a SQLAlchemy database URL, or raise StoreError."""
+    shown = mask_url(url)
+    try:
+        import sqlalchemy
+
+        args = {"connect_timeout": int(timeout)} if url.startswith("postgres") else {}
+        engine = sqlalchemy.create_engine(url, connect_args=args, poolclass=sqlalchemy.NullPool)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"{what} {shown}: missing database driver {exc.name!r} "
+            "(for postgresql:// URLs SQLAlchemy 2.1 uses psycopg 3: pip install 'psycopg[binary]')"
+        ) from None
+    except Exception as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = _scrub(first[0] if first else type(exc).__name__, url)
+        raise StoreError(f"cannot connect to the {what} {shown}: {reason}") from None
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
@@ -104,6 +208,9 @@ def default_journal_path(tracking_uri: str) -> Path:
 
 def get_client(tracking_uri: str) -> MlflowClient:
     """An ``MlflowClient`` on ``tracking_uri``, also made the default for the fluent API."""
+    # With a tracking server MLflow prints two "View run" lines (and fetches the run again)
+    # every time a run ends: hundreds of lines per sweep, drowning the progress bar.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
@@ -344,16 +451,24 @@ def fail_trial_runs(
             ]
         for run in runs:
             if run.info.status in ("RUNNING", "SCHEDULED"):
-                client.set_tag(run.info.run_id, TAG_STATE, "FAIL")
-                client.set_tag(run.info.run_id, "nnfs_lab.fail_reason", reason)
+                log_batch_chunked(
+                    client,
+                    run.info.run_id,
+                    tags={TAG_STATE: "FAIL", TAG_LOST: "true", "nnfs_lab.fail_reason": reason},
+                )
                 client.set_terminated(run.info.run_id, status="FAILED")
 
 
 def trial_state_counts(client: MlflowClient, experiment_id: str, study_name: str) -> dict[str, int]:
-    """How many child runs of a study ended in each Optuna state (from the tracking store)."""
+    """How many child runs of a study ended in each Optuna state (from the tracking store).
+
+    Trials whose worker died count as ``LOST`` rather than ``FAIL``: they were retried.
+    """
     counts: dict[str, int] = {}
     for run in search_all_runs(client, experiment_id, _tag_filter(role="trial", study=study_name)):
         state = run.data.tags.get(TAG_STATE, "UNKNOWN")
+        if run.data.tags.get(TAG_LOST) == "true":
+            state = "LOST"  # its worker died; Optuna says FAIL and ran the configuration again
         counts[state] = counts.get(state, 0) + 1
     return counts
 

@@ -1,36 +1,30 @@
-"""Optuna sweeps of NNFSClassifier and scikit-learn's MLPClassifier, every trial tracked in MLflow.
+"""Optuna side of a sweep: data splits, model families, search spaces, storages and the objective.
 
-The driver (:func:`sweep`) does everything that must happen exactly once before any worker
-starts: create the MLflow database, experiment and parent runs, create (or load) the Optuna study,
-fail the trials a dead worker left RUNNING, and work out how many trials of the budget remain.
-Workers (:func:`run_worker`, in-process for one worker, spawned processes otherwise) then share
-the study and each run a fixed share of the remaining trials, so the budget is met exactly and no
-trial runs twice. Afterwards the driver refits the best configuration over several seeds, scores
-it on the held-out test set and logs the best model on the parent run.
+One *trial* fits one configuration of one model family (``nnfs`` = NNFSClassifier, ``mlp`` =
+scikit-learn's MLPClassifier) on each validation fold and returns the mean validation score. The
+objective reports the score after every epoch so the pruner can stop a poor trial early: NNFS
+through its ``callbacks``, MLPClassifier through one ``partial_fit`` call per epoch. Every trial is
+an MLflow child run (parameters, per-epoch metrics in one batch, final metrics, plots) whose status
+follows the trial: COMPLETE -> FINISHED, PRUNED -> KILLED, FAIL -> FAILED.
 
-Pruning uses the per-epoch validation score: NNFS reports through its callbacks, MLPClassifier
-through one ``partial_fit`` call per epoch. A trial that raises or diverges is recorded FAIL (its
-child run FAILED) and the sweep goes on.
+The worker loop that runs trials lives in :mod:`nnfs_lab.workers`; the driver that creates the
+stores and summarizes a sweep in :mod:`nnfs_lab.sweeps`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nnfs_lab import tracking
-from nnfs_lab.config import ExperimentConfig, ModelConfig, ParamSpec, load_config
+from nnfs_lab.config import ExperimentConfig, ParamSpec
 
 if TYPE_CHECKING:
     import optuna
@@ -39,20 +33,22 @@ __all__ = [
     "FAMILY_ADAPTERS",
     "SplitData",
     "SweepHooks",
-    "SweepResult",
-    "WorkerTask",
+    "TrialContext",
     "decode_params",
+    "make_objective",
     "make_pruner",
+    "make_sampler",
     "make_storage",
     "prepare_data",
     "resolve_storage",
-    "run_worker",
+    "scores",
     "suggest_params",
-    "sweep",
 ]
 
-_STALE_ATTR = "nnfs_lab_stale"
-
+#: Trial user attributes written by the objective.
+ATTR_RUN_ID = "mlflow_run_id"
+ATTR_ERROR = "error"
+ATTR_RETRY_OF = "nnfs_lab.retry_of_trial"  # set by the worker on a retried trial
 
 # ------------------------------------------------------------------------------------------ data
 
@@ -120,7 +116,7 @@ def _make_scaler(kind: str) -> Any:
 # -------------------------------------------------------------------------------- model families
 
 
-def _scores(est: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def scores(est: Any, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Accuracy and log loss of a fitted classifier.
 
     Computed directly rather than through ``sklearn.metrics``: its input validation costs more
@@ -152,6 +148,8 @@ class _NNFSFamily:
         return NNFSClassifier(**params, max_epochs=max_epochs, random_state=seed)
 
     def train(self, est, X, y, *, X_val=None, y_val=None, on_epoch=None) -> list[dict]:
+        from sklearn.exceptions import ConvergenceWarning
+
         from nnfs_lab.callbacks import LambdaCallback
 
         cb = None
@@ -160,7 +158,10 @@ class _NNFSFamily:
         est.set_params(callbacks=cb)
         try:
             val = (X_val, y_val) if X_val is not None else None
-            est.fit(X, y, validation_data=val)
+            with warnings.catch_warnings():
+                # The epoch budget is the sweep's choice, not a problem to warn about per trial.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est.fit(X, y, validation_data=val)
         finally:
             # The fitted model is pickled later; it must not carry the trial inside a callback.
             est.set_params(callbacks=None)
@@ -198,12 +199,12 @@ class _MLPFamily:
             logs = {
                 "epoch": epoch,
                 "loss": float(est.loss_),
-                "train_score": _scores(est, X[sub], y[sub])[0],
+                "train_score": scores(est, X[sub], y[sub])[0],
                 "learning_rate": float(getattr(opt, "learning_rate", math.nan)),
                 "seconds": seconds,
             }
             if X_val is not None:
-                logs["val_score"], logs["val_loss"] = _scores(est, X_val, y_val)
+                logs["val_score"], logs["val_loss"] = scores(est, X_val, y_val)
             history.append(logs)
             if on_epoch is not None and on_epoch(dict(logs)):
                 break
@@ -285,7 +286,7 @@ def decode_params(specs: Sequence[ParamSpec], params: dict[str, Any]) -> dict[st
     return out
 
 
-# ------------------------------------------------------------------------------ optuna plumbing
+# ---------------------------------------------------------------------------------- storages
 
 
 def resolve_storage(storage: str | None, tracking_uri: str) -> str:
@@ -297,9 +298,8 @@ def resolve_storage(storage: str | None, tracking_uri: str) -> str:
     if storage is None:
         return "journal:" + str(tracking.default_journal_path(tracking_uri))
     if "://" in storage:
-        if tracking.sqlite_path(storage) is not None and tracking.sqlite_path(
-            storage
-        ) == tracking.sqlite_path(tracking_uri):
+        db, mlflow_db = tracking.sqlite_path(storage), tracking.sqlite_path(tracking_uri)
+        if db is not None and mlflow_db is not None and db.resolve() == mlflow_db.resolve():
             raise ValueError(
                 f"Optuna storage {storage} is the MLflow database; use a separate file "
                 "(Optuna's writes from several processes would lock MLflow's)"
@@ -309,18 +309,65 @@ def resolve_storage(storage: str | None, tracking_uri: str) -> str:
     return "journal:" + str(Path(path).resolve())
 
 
-def make_storage(spec: str) -> Any:
-    """An Optuna storage object from :func:`resolve_storage`'s spec."""
+def storage_label(spec: str) -> str:
+    """A spec safe to print and log (password masked)."""
+    return tracking.mask_url(spec)
+
+
+def make_storage(
+    spec: str,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    stale_callback: Callable[[Any, Any], None] | None = None,
+) -> Any:
+    """An Optuna storage object from :func:`resolve_storage`'s spec.
+
+    A journal file is safe for several processes on one machine (16 ran cleanly where sqlite
+    said "database is locked"). An RDB URL gets heartbeats: a trial whose worker stops beating
+    for ``grace_period`` seconds is failed by the next worker that looks, and
+    ``stale_callback(study, trial)`` runs (it retries the trial and ends its MLflow run).
+
+    Raises
+    ------
+    nnfs_lab.tracking.StoreError
+        When the storage cannot be opened; the message names it with the password masked.
+    """
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
     if spec.startswith("journal:"):
         path = Path(spec.removeprefix("journal:"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
-    # Heartbeats let a driver tell a dead worker's trial from one still running elsewhere.
-    return optuna.storages.RDBStorage(spec, heartbeat_interval=30, grace_period=120)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return JournalStorage(JournalFileBackend(str(path)))
+        except OSError as exc:
+            raise tracking.StoreError(f"cannot open Optuna journal {path}: {exc}") from None
+    engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if spec.startswith("postgres"):
+        # Fail in seconds, not after the OS's TCP timeout, when the server is unreachable.
+        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+    shown = storage_label(spec)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                spec,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                heartbeat_stale_trial_callback=stale_callback if heartbeat_interval else None,
+            )
+    except ModuleNotFoundError as exc:
+        raise tracking.StoreError(
+            f"Optuna storage {shown}: missing database driver {exc.name!r} "
+            "(for postgresql:// URLs SQLAlchemy 2.1 uses psycopg 3: pip install 'psycopg[binary]')"
+        ) from None
+    except Exception as exc:
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = tracking._scrub(lines[0] if lines else type(exc).__name__, spec)
+        raise tracking.StoreError(f"cannot open Optuna storage {shown}: {reason}") from None
 
 
 def make_pruner(cfg: ExperimentConfig) -> optuna.pruners.BasePruner:
@@ -348,29 +395,26 @@ def make_pruner(cfg: ExperimentConfig) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def _sampler(cfg: ExperimentConfig, seed: int, n_trials: int | None) -> optuna.samplers.BaseSampler:
+def make_sampler(cfg: ExperimentConfig, seed: int) -> optuna.samplers.BaseSampler:
+    """Seeded TPE. ``constant_liar`` keeps parallel workers from proposing the same point."""
     import optuna
 
-    startup = max(3, min(10, (n_trials or 30) // 3))
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+    startup = max(3, min(10, (cfg.budget.n_trials or 30) // 3))
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup, constant_liar=True)
 
 
-def _worker_seed(cfg_seed: int, worker: int, n_existing: int) -> int:
-    # Distinct per worker (identical seeds would make workers propose identical random trials)
-    # and per resume (a resumed sweep must not replay the first session's random start).
-    return int(np.random.SeedSequence([cfg_seed, worker, n_existing]).generate_state(1)[0])
+def sampler_seed(cfg_seed: int, *salt: int | str) -> int:
+    """A seed derived from the experiment's seed and ``salt`` (worker index, trials so far...).
+
+    Distinct per worker (identical seeds would make workers propose identical random trials)
+    and per resume (a resumed sweep must not replay the first session's random start).
+    """
+    ints = [cfg_seed] + [s if isinstance(s, int) else int.from_bytes(s.encode()[:8], "little")
+                         for s in salt]  # fmt: skip
+    return int(np.random.SeedSequence(ints).generate_state(1)[0])
 
 
-def _counted(trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether a finished trial used up budget (a dead worker's trial gives it back)."""
-    from optuna.trial import TrialState
-
-    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
-        return True
-    return trial.state == TrialState.FAIL and not trial.user_attrs.get(_STALE_ATTR)
-
-
-# --------------------------------------------------------------------------------------- worker
+# ---------------------------------------------------------------------------------- objective
 
 
 @dataclass
@@ -378,28 +422,24 @@ class SweepHooks:
     """Injection points (tests, debugging); both may raise ``optuna.TrialPruned`` or any error.
 
     before_trial(trial, params) runs after sampling, before fitting; on_epoch(trial, logs) after
-    every epoch's pruning check.
+    every epoch's pruning check. Must be picklable when workers run in other processes.
     """
 
     before_trial: Callable[[Any, dict[str, Any]], None] | None = None
     on_epoch: Callable[[Any, dict[str, Any]], None] | None = None
 
 
-@dataclass(frozen=True)
-class WorkerTask:
-    """Everything a worker process needs (picklable for ``spawn``)."""
+@dataclass
+class TrialContext:
+    """What the objective needs besides the trial: config, family and where to log."""
 
     cfg: ExperimentConfig
     family: str
-    storage: str
-    tracking_uri: str
+    client: Any  # MlflowClient
     experiment_id: str
     parent_run_id: str
-    n_trials: int | None
-    timeout: float | None
-    worker_index: int = 0
-    sampler_seed: int = 0
-    budget_total: int | None = None
+    worker: str = "0"
+    hooks: SweepHooks = field(default_factory=SweepHooks)
 
 
 @dataclass
@@ -412,11 +452,11 @@ class _TrialRecord:
     error: str | None = None
 
 
-def _evaluate(task: WorkerTask, data: SplitData, trial, params, rec, hooks) -> float:
+def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: _TrialRecord) -> float:
     import optuna
 
-    cfg = task.cfg
-    fam = FAMILY_ADAPTERS[task.family]
+    cfg, hooks = ctx.cfg, ctx.hooks
+    fam = FAMILY_ADAPTERS[ctx.family]
     key = "val_score" if cfg.objective == "accuracy" else "val_loss"
     epochs = cfg.budget.max_epochs
     for k, (tr, va) in enumerate(data.folds):
@@ -447,80 +487,49 @@ def _evaluate(task: WorkerTask, data: SplitData, trial, params, rec, hooks) -> f
         fam.train(est, X_tr, y_tr, X_val=X_va, y_val=y_va, on_epoch=on_epoch)
         # Score the fitted model rather than trusting the last log: with early stopping the
         # estimator may have restored an earlier epoch's weights.
-        rec.val_scores.append(_scores(est, X_va, y_va))
+        rec.val_scores.append(scores(est, X_va, y_va))
     acc = float(np.mean([a for a, _ in rec.val_scores]))
     ll = float(np.mean([b for _, b in rec.val_scores]))
     return acc if cfg.objective == "accuracy" else ll
 
 
-def _trial_plots(
-    task: WorkerTask, rec: _TrialRecord, out: Path, title: str, *, boundary: bool = True
-) -> list[Path]:
-    import matplotlib
+def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]:
+    """The Optuna objective of one family: sample, fit, report, log the trial's MLflow run.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    paths: list[Path] = []
-    try:
-        from nnfs_lab import plots
-    except ImportError:  # pragma: no cover - plots is optional for sweeps
-        plots = None
-    if rec.history:
-        try:
-            if plots is not None:
-                fig = plots.plot_learning_curves(rec.history, title=title)
-            else:  # pragma: no cover
-                fig, ax = plt.subplots()
-                ax.plot([h.get("loss") for h in rec.history], label="loss")
-                ax.legend()
-            fig.savefig(out / "learning_curves.png", dpi=80)
-            plt.close(fig)
-            paths.append(out / "learning_curves.png")
-        except Exception as exc:  # a broken plot must not fail the trial
-            warnings.warn(f"learning-curve plot failed: {exc}", stacklevel=2)
-    two_d = rec.fold_data is not None and rec.fold_data[0].shape[1] == 2
-    if boundary and plots is not None and two_d:
-        X_tr, y_tr, X_va, y_va = rec.fold_data
-        try:
-            fig = plots.plot_decision_boundary(
-                rec.estimator, X_tr, y_tr, X_test=X_va, y_test=y_va, resolution=80, title=title
-            )
-            fig.savefig(out / "decision_boundary.png", dpi=80)
-            plt.close(fig)
-            paths.append(out / "decision_boundary.png")
-        except Exception as exc:  # e.g. the model never finished one epoch
-            warnings.warn(f"decision-boundary plot failed: {exc}", stacklevel=2)
-    return paths
-
-
-def _make_objective(task: WorkerTask, data: SplitData, client, hooks: SweepHooks):
+    Raises ``optuna.TrialPruned`` for pruned trials; any other exception (including a diverged
+    fit) means the trial failed. Either way the child run is finished before the exception
+    leaves, with its status, metrics, error and plots.
+    """
     import optuna
 
-    cfg = task.cfg
-    model = cfg.model(task.family)
-    study_name = cfg.study_name(task.family)
+    cfg = ctx.cfg
+    model = cfg.model(ctx.family)
+    study_name = cfg.study_name(ctx.family)
 
     def objective(trial: optuna.Trial) -> float:
         params = {**model.fixed, **suggest_params(trial, model.search)}
+        extra = {"nnfs_lab.worker": ctx.worker}
+        retried = trial.user_attrs.get(ATTR_RETRY_OF)
+        if retried is not None:
+            extra["nnfs_lab.retry_of_trial"] = str(retried)
         run_id = tracking.start_trial_run(
-            client,
-            task.experiment_id,
-            task.parent_run_id,
+            ctx.client,
+            ctx.experiment_id,
+            ctx.parent_run_id,
             study_name=study_name,
-            family=task.family,
+            family=ctx.family,
             trial_number=trial.number,
             params=params,
-            extra_tags={"nnfs_lab.worker": str(task.worker_index)},
+            extra_tags=extra,
         )
-        trial.set_user_attr("mlflow_run_id", run_id)
+        trial.set_user_attr(ATTR_RUN_ID, run_id)
         rec = _TrialRecord()
         state = "FAIL"
         t0 = time.perf_counter()
         try:
-            if hooks.before_trial is not None:
-                hooks.before_trial(trial, params)
-            value = _evaluate(task, data, trial, params, rec, hooks)
+            if ctx.hooks.before_trial is not None:
+                ctx.hooks.before_trial(trial, params)
+            value = _evaluate(ctx, data, trial, params, rec)
             if not math.isfinite(value):
                 raise FloatingPointError(f"objective is not finite ({value})")
             state = "COMPLETE"
@@ -530,15 +539,17 @@ def _make_objective(task: WorkerTask, data: SplitData, client, hooks: SweepHooks
             raise
         except BaseException as exc:
             rec.error = f"{type(exc).__name__}: {exc}"
-            trial.set_user_attr("error", rec.error[:300])
+            trial.set_user_attr(ATTR_ERROR, rec.error[:300])
             raise
         finally:
-            _finish_trial(task, client, run_id, trial, state, rec, time.perf_counter() - t0)
+            _finish_trial(ctx, run_id, trial, state, rec, time.perf_counter() - t0)
 
     return objective
 
 
-def _finish_trial(task, client, run_id, trial, state, rec, seconds) -> None:
+def _finish_trial(ctx: TrialContext, run_id, trial, state, rec: _TrialRecord, seconds) -> None:
+    import tempfile
+
     epochs = [h for h in rec.history if "seconds" in h]
     acc = [a for a, _ in rec.val_scores]
     ll = [b for _, b in rec.val_scores]
@@ -559,13 +570,13 @@ def _finish_trial(task, client, run_id, trial, state, rec, seconds) -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             arts = []
-            if task.cfg.trial_plots and state != "FAIL":
-                title = f"{task.cfg.study_name(task.family)} trial {trial.number} ({state})"
+            if ctx.cfg.trial_plots and state != "FAIL":
+                title = f"{ctx.cfg.study_name(ctx.family)} trial {trial.number} ({state})"
                 # Boundaries of completed trials only: a pruned model's map says little, and
                 # the plot is a good share of a small trial's time.
-                arts = _trial_plots(task, rec, Path(tmp), title, boundary=state == "COMPLETE")
+                arts = _trial_plots(rec, Path(tmp), title, boundary=state == "COMPLETE")
             tracking.finish_trial_run(
-                client,
+                ctx.client,
                 run_id,
                 state=state,
                 history=rec.history,
@@ -576,497 +587,38 @@ def _finish_trial(task, client, run_id, trial, state, rec, seconds) -> None:
     except Exception as exc:  # never hide the trial's own outcome behind a logging error
         warnings.warn(f"could not finish MLflow run {run_id}: {exc}", stacklevel=2)
         try:
-            client.set_terminated(run_id, status=tracking.STATUS_OF_STATE.get(state, "FAILED"))
+            ctx.client.set_terminated(run_id, status=tracking.STATUS_OF_STATE.get(state, "FAILED"))
         except Exception:
             pass
 
 
-def _progress_callback(task: WorkerTask, echo: Callable[[str], None]):
-    label = f"{task.cfg.name}/{task.family} w{task.worker_index}"
-    total = f"/{task.budget_total}" if task.budget_total else ""
-
-    def callback(study, frozen) -> None:
-        value = f"{frozen.value:.4f}" if frozen.value is not None else "-"
-        if frozen.state.name == "PRUNED":  # its value is the last reported intermediate one
-            value += f"@step{frozen.last_step}"
-        try:
-            best = f"{study.best_value:.4f}"
-        except ValueError:
-            best = "-"
-        secs = (
-            (frozen.datetime_complete - frozen.datetime_start).total_seconds()
-            if frozen.datetime_complete and frozen.datetime_start
-            else math.nan
-        )
-        note = ""
-        if frozen.state.name == "FAIL":
-            note = " " + str(frozen.user_attrs.get("error", "")) if frozen.user_attrs else ""
-        echo(
-            f"[{label}] trial {frozen.number + 1:>3}{total} {frozen.state.name:<8} "
-            f"{task.cfg.objective}={value} best={best} ({secs:.1f}s){note}"
-        )
-
-    return callback
-
-
-def run_worker(
-    task: WorkerTask, hooks: SweepHooks | None = None, echo: Callable[[str], None] | None = None
-) -> None:
-    """Run ``task.n_trials`` trials (or until ``task.timeout``) of one study.
-
-    The study, experiment and parent run must exist already (the driver creates them).
-    """
-    import optuna
-
-    # Optuna logs a traceback per failed trial; the progress line already names the error.
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    echo = echo or _print
-    hooks = hooks or SweepHooks()
-    client = tracking.get_client(task.tracking_uri)
-    data = prepare_data(task.cfg)
-    study = optuna.load_study(
-        study_name=task.cfg.study_name(task.family),
-        storage=make_storage(task.storage),
-        sampler=_sampler(task.cfg, task.sampler_seed, task.budget_total),
-        pruner=make_pruner(task.cfg),
-    )
-    with warnings.catch_warnings():
-        # Optuna warns once per failed trial with the traceback; the progress line says it.
-        warnings.filterwarnings("ignore", module="optuna")
-        study.optimize(
-            _make_objective(task, data, client, hooks),
-            n_trials=task.n_trials,
-            timeout=task.timeout,
-            catch=(Exception,),
-            callbacks=[_progress_callback(task, echo)],
-        )
-
-
-def _print(line: str) -> None:
-    print(line, flush=True)
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """Environment for spawned workers: one BLAS thread each.
-
-    N workers on N cores with multi-threaded BLAS would oversubscribe the machine; the variables
-    must be set before the child imports NumPy, i.e. in the environment it is spawned with.
-    """
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {n: os.environ.get(n) for n in names}
-    for n in names:
-        os.environ.setdefault(n, "1")
-    try:
-        yield
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = v
-
-
-def _spawned_worker(task: WorkerTask, hooks: SweepHooks | None) -> None:
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    run_worker(task, hooks)
-
-
-# --------------------------------------------------------------------------------------- driver
-
-
-@dataclass
-class SweepResult:
-    """What one (experiment, family) sweep did in this session."""
-
-    experiment: str
-    family: str
-    study_name: str
-    experiment_id: str
-    parent_run_id: str
-    trials_run: int
-    wall_seconds: float
-    counts: dict[str, int]
-    best_value: float | None = None
-    best_params: dict[str, Any] = field(default_factory=dict)
-
-
-def _recover_stale(study, storage, client, task_like: dict, *, heartbeat: bool) -> list[int]:
-    """Mark trials left RUNNING by dead workers FAIL (and their MLflow runs FAILED).
-
-    With a journal file only this driver's workers use the study, so at driver start every
-    RUNNING trial is stale. An RDB storage has heartbeats: there Optuna decides.
-    """
-    import optuna
-    from optuna.trial import TrialState
-
-    running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))]
-    if heartbeat:
-        optuna.storages.fail_stale_trials(study)
-        still = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-        stale = [t for t in running if t.number not in still]
-        for t in stale:
-            storage.set_trial_user_attr(t._trial_id, _STALE_ATTR, True)
-    else:
-        stale = running
-        for t in stale:
-            storage.set_trial_user_attr(t._trial_id, _STALE_ATTR, True)
-            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-    if stale:
-        tracking.fail_trial_runs(
-            client,
-            task_like["experiment_id"],
-            task_like["parent_run_id"],
-            study_name=study.study_name,
-            family=task_like["family"],
-            trial_numbers=[t.number for t in stale],
-            reason="worker died (trial left RUNNING)",
-        )
-    return [t.number for t in stale]
-
-
-def _parent_params(cfg: ExperimentConfig, model: ModelConfig, storage: str) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "dataset": cfg.dataset.name,
-        "objective": cfg.objective,
-        "seed": cfg.seed,
-        "max_epochs": cfg.budget.max_epochs,
-        "validation": f"cv{cfg.split.cv}" if cfg.split.cv else f"holdout{cfg.split.validation}",
-        "test_size": cfg.split.test_size,
-        "pruner": cfg.pruner.kind,
-        "sampler": "TPESampler",
-    }
-    params.update({f"dataset.{k}": v for k, v in cfg.dataset.params.items()})
-    params.update({f"fixed.{k}": v for k, v in model.fixed.items()})
-    for s in model.search:
-        if s.kind == "categorical":
-            desc = f"choice{[_encode(c) for c in s.choices]}"
-        else:
-            desc = f"{s.kind}[{s.low}, {s.high}]" + (" log" if s.log else "")
-            desc += " +0" if s.allow_zero else ""
-        if s.when:
-            desc += f" when {s.when}"
-        params[f"space.{s.name}"] = desc
-    return params
-
-
-def sweep(
-    configs: Sequence[str | Path | ExperimentConfig],
-    *,
-    n_trials: int | None = None,
-    timeout: float | None = None,
-    workers: int = 1,
-    tracking_uri: str | None = None,
-    storage: str | None = None,
-    families: Sequence[str] | None = None,
-    hooks: SweepHooks | None = None,
-    echo: Callable[[str], None] | None = None,
-    compare: bool = True,
-) -> list[SweepResult]:
-    """Run (or resume) the sweeps of each experiment and log the comparison.
-
-    Parameters
-    ----------
-    configs : paths or ExperimentConfig
-        Experiment files.
-    n_trials, timeout : optional
-        Override the files' budget (trials per model family, seconds per model family).
-    workers : int
-        Processes sharing each study (1 runs in this process).
-    tracking_uri : str, optional
-        MLflow store; default ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``.
-    storage : str, optional
-        Optuna storage URL or journal path; default ``optuna-journal.log`` beside the store.
-    families : sequence of str, optional
-        Restrict to these model families.
-    hooks : SweepHooks, optional
-        Test hooks passed to the workers (must be picklable when ``workers > 1``).
-    echo : callable, optional
-        Receives progress lines (default: print).
-    compare : bool
-        Build and log the comparison run of each experiment at the end.
-
-    Returns
-    -------
-    list of SweepResult
-    """
-    import optuna
-
-    echo = echo or _print
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    uri = tracking.resolve_tracking_uri(tracking_uri)
-    spec = resolve_storage(storage, uri)
-    client = tracking.get_client(uri)
-    storage_obj = make_storage(spec)
-    heartbeat = not spec.startswith("journal:")
-    results: list[SweepResult] = []
-    for c in configs:
-        cfg = c if isinstance(c, ExperimentConfig) else load_config(c)
-        if n_trials is not None or timeout is not None:
-            cfg = replace(
-                cfg,
-                budget=replace(
-                    cfg.budget,
-                    n_trials=n_trials if n_trials is not None else cfg.budget.n_trials,
-                    timeout=timeout if timeout is not None else cfg.budget.timeout,
-                ),
-            )
-        exp_id = tracking.ensure_experiment(client, cfg.name, uri)
-        for model in cfg.models:
-            if not model.enabled or (families and model.family not in families):
-                continue
-            results.append(
-                _sweep_family(cfg, model, exp_id, client, uri, spec, storage_obj, heartbeat,
-                              workers, hooks, echo)
-            )  # fmt: skip
-        if compare:
-            from nnfs_lab import report
-
-            comp = report.compare_experiment(client, exp_id, uri, log=True)
-            echo("")
-            echo(report.format_comparison(comp))
-    return results
-
-
-def _sweep_family(cfg, model, exp_id, client, uri, spec, storage_obj, heartbeat, workers, hooks,
-                  echo) -> SweepResult:  # fmt: skip
-    import multiprocessing as mp
-
-    import optuna
-
-    study_name = cfg.study_name(model.family)
-    study = optuna.create_study(
-        study_name=study_name,
-        storage=storage_obj,
-        direction=cfg.direction,
-        load_if_exists=True,
-    )
-    parent_id = tracking.ensure_parent_run(
-        client,
-        exp_id,
-        study_name=study_name,
-        family=model.family,
-        params=_parent_params(cfg, model, spec),
-        tags={
-            "nnfs_lab.storage": spec,
-            "nnfs_lab.config_path": cfg.path,
-            "mlflow.note.content": f"{FAMILY_ADAPTERS[model.family].label} sweep on "
-            f"{cfg.dataset.name}. {cfg.description}",
-        },
-    )
-    task_like = {"experiment_id": exp_id, "parent_run_id": parent_id, "family": model.family}
-    stale = _recover_stale(study, storage_obj, client, task_like, heartbeat=heartbeat)
-    if stale:
-        echo(f"[{study_name}] trials {stale} were left RUNNING by a dead worker: marked FAIL")
-    trials = study.get_trials(deepcopy=False)
-    done = sum(_counted(t) for t in trials)
-    budget = cfg.budget.n_trials
-    remaining = None if budget is None else max(0, budget - done)
-    if remaining is None:
-        shares: list[int | None] = [None] * max(1, workers)
-    else:
-        w = max(1, min(workers, remaining))
-        shares = [remaining // w + (i < remaining % w) for i in range(w)] if remaining else []
-    echo(
-        f"[{study_name}] {done} trials done, running {remaining if remaining is not None else '?'}"
-        f" more with {len(shares)} worker(s) (tracking {uri}, storage {spec})"
-    )
-    t0 = time.perf_counter()
-    tasks = [
-        WorkerTask(
-            cfg=cfg,
-            family=model.family,
-            storage=spec,
-            tracking_uri=uri,
-            experiment_id=exp_id,
-            parent_run_id=parent_id,
-            n_trials=share,
-            timeout=cfg.budget.timeout,
-            worker_index=i,
-            sampler_seed=_worker_seed(cfg.seed, i, len(trials)),
-            budget_total=budget,
-        )
-        for i, share in enumerate(shares)
-    ]
-    if len(tasks) == 1:
-        run_worker(tasks[0], hooks, echo)
-    elif tasks:
-        ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_spawned_worker, args=(t, hooks)) for t in tasks]
-        with _single_threaded_blas():
-            for p in procs:
-                p.start()
-        try:
-            for p in procs:
-                p.join()
-        except BaseException:
-            for p in procs:  # only our own children, by handle
-                if p.is_alive():
-                    p.terminate()
-            raise
-        for p in procs:
-            if p.exitcode != 0:
-                echo(f"[{study_name}] worker pid {p.pid} exited with code {p.exitcode}")
-    wall = time.perf_counter() - t0
-    stale = _recover_stale(study, storage_obj, client, task_like, heartbeat=heartbeat)
-    if stale:
-        echo(f"[{study_name}] trials {stale} died with their worker: marked FAIL")
-    ran = len(study.get_trials(deepcopy=False)) - len(trials)
-    return _finalize_parent(cfg, model, study, client, uri, parent_id, wall, ran, echo)
-
-
-def _state_counts(study) -> dict[str, int]:
-    counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0}
-    for t in study.get_trials(deepcopy=False):
-        counts[t.state.name] = counts.get(t.state.name, 0) + 1
-    return counts
-
-
-def _finalize_parent(cfg, model, study, client, uri, parent_id, wall, ran, echo) -> SweepResult:
-    """Log study-level results on the parent run; refit the best model over seeds."""
-    from optuna.trial import TrialState
-
-    counts = _state_counts(study)
-    result = SweepResult(cfg.name, model.family, study.study_name, "", parent_id, ran, wall, counts)
-    run = client.get_run(parent_id)
-    result.experiment_id = run.info.experiment_id
-    n_wall = len(client.get_metric_history(parent_id, "sweep_wall_seconds"))
-    if ran or n_wall == 0:
-        tracking.log_batch_chunked(
-            client, parent_id, metrics=[("sweep_wall_seconds", wall, n_wall)]
-        )
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    fingerprint = f"{len(study.trials)}:{counts}"
-    tags = {f"nnfs_lab.trials_{k.lower()}": v for k, v in counts.items()}
-    if not complete:
-        tracking.log_batch_chunked(client, parent_id, tags={**tags, "nnfs_lab.best": "none"})
-        client.set_terminated(parent_id, status="FAILED")
-        echo(f"[{study.study_name}] no trial completed; nothing to refit")
-        return result
-    best = study.best_trial
-    result.best_value = best.value
-    result.best_params = {**model.fixed, **decode_params(model.search, best.params)}
-    if run.data.tags.get("nnfs_lab.finalized") == fingerprint:
-        client.set_terminated(parent_id, status="FINISHED")
-        return result  # nothing new since the last finalization: a rerun stays cheap
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        study.trials_dataframe().to_csv(tmp / "trials.csv", index=False)
-        (tmp / "config.toml").write_text(cfg.source or "", encoding="utf-8")
-        arts = [tmp / "trials.csv", tmp / "config.toml"]
-        arts += _study_plots(study, cfg, tmp, client, parent_id)
-        for a in arts:
-            client.log_artifact(parent_id, str(a))
-        seeds_df, model_obj, X_example = _refit_over_seeds(cfg, model, result.best_params)
-        seeds_df.to_csv(tmp / "seed_scores.csv", index=False)
-        client.log_artifact(parent_id, str(tmp / "seed_scores.csv"))
-    metrics = [("best_value", float(best.value), 0), ("best_trial_number", best.number, 0)]
-    for i, row in seeds_df.iterrows():
-        for k in ("test_accuracy", "test_log_loss", "fit_seconds_per_epoch", "n_epochs"):
-            metrics.append((k, float(row[k]), int(i)))
-    tags.update({f"best.{k}": v for k, v in result.best_params.items()})
-    tags.update(
-        {
-            "nnfs_lab.best_trial": best.number,
-            "nnfs_lab.best_run_id": best.user_attrs.get("mlflow_run_id", ""),
-            "nnfs_lab.refit_seeds": ",".join(str(s) for s in seeds_df["seed"]),
-        }
-    )
-    tracking.log_batch_chunked(client, parent_id, metrics=metrics, tags=tags)
-    model_uri = tracking.log_model(uri, parent_id, model_obj, X_example)
-    client.set_tag(parent_id, "nnfs_lab.model_uri", model_uri)
-    client.set_tag(parent_id, "nnfs_lab.finalized", fingerprint)
-    client.set_terminated(parent_id, status="FINISHED")
-    echo(
-        f"[{study.study_name}] best {cfg.objective}={best.value:.4f} (trial {best.number}); "
-        f"refit over {len(seeds_df)} seeds + model logging took {time.perf_counter() - t0:.1f}s"
-    )
-    return result
-
-
-def _study_plots(study, cfg, tmp: Path, client, parent_id: str) -> list[Path]:
+def _trial_plots(rec: _TrialRecord, out: Path, title: str, *, boundary: bool) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
-    import optuna
-    import optuna.visualization.matplotlib as vis
 
-    paths = []
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=cfg.seed)
-    client.set_tag(
-        parent_id, "importance_method", f"fanova (FanovaImportanceEvaluator, seed={cfg.seed})"
-    )
-    plots = {
-        "optimization_history.png": lambda: vis.plot_optimization_history(study),
-        "param_importances.png": lambda: vis.plot_param_importances(study, evaluator=evaluator),
-        "intermediate_values.png": lambda: vis.plot_intermediate_values(study),
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ExperimentalWarning on every matplotlib plot
-        for name, make in plots.items():
-            try:
-                ax = make()
-                fig = ax.figure if hasattr(ax, "figure") else ax.flat[0].figure
-                fig.tight_layout()
-                fig.savefig(tmp / name, dpi=90)
-                plt.close(fig)
-                paths.append(tmp / name)
-            except Exception as exc:  # e.g. importances need 2+ completed trials
-                client.set_tag(parent_id, f"nnfs_lab.plot_skipped.{name}", str(exc)[:500])
+    from nnfs_lab import plots
+
+    paths: list[Path] = []
+    if rec.history:
         try:
-            imp = optuna.importance.get_param_importances(study, evaluator=evaluator)
-            tracking.log_batch_chunked(
-                client,
-                parent_id,
-                metrics=[(f"importance.{k}", float(v), 0) for k, v in imp.items()],
+            fig = plots.plot_learning_curves(rec.history, title=title)
+            fig.savefig(out / "learning_curves.png", dpi=80)
+            plt.close(fig)
+            paths.append(out / "learning_curves.png")
+        except Exception as exc:  # a broken plot must not fail the trial
+            warnings.warn(f"learning-curve plot failed: {exc}", stacklevel=2)
+    two_d = rec.fold_data is not None and rec.fold_data[0].shape[1] == 2
+    if boundary and two_d:
+        X_tr, y_tr, X_va, y_va = rec.fold_data
+        try:
+            fig = plots.plot_decision_boundary(
+                rec.estimator, X_tr, y_tr, X_test=X_va, y_test=y_va, resolution=80, title=title
             )
-        except Exception:
-            pass
+            fig.savefig(out / "decision_boundary.png", dpi=80)
+            plt.close(fig)
+            paths.append(out / "decision_boundary.png")
+        except Exception as exc:  # e.g. the model never finished one epoch
+            warnings.warn(f"decision-boundary plot failed: {exc}", stacklevel=2)
     return paths
-
-
-def _refit_over_seeds(cfg: ExperimentConfig, model: ModelConfig, params: dict[str, Any]):
-    """Refit ``params`` on the whole training split for each seed; score on the test split."""
-    import pandas as pd
-    from sklearn.pipeline import Pipeline
-
-    fam = FAMILY_ADAPTERS[model.family]
-    data = prepare_data(cfg)
-    scaler = _make_scaler(cfg.dataset.scale)
-    X_tr = data.X_train if scaler is None else scaler.fit_transform(data.X_train)
-    X_te = data.X_test if scaler is None else scaler.transform(data.X_test)
-    rows, first = [], None
-    timer = getattr(fam, "epoch_seconds", None)  # a family whose training loop is not its fit
-    for i in range(cfg.budget.refit_seeds):
-        seed = cfg.seed + i
-        est = fam.build(params, seed=seed, max_epochs=cfg.budget.max_epochs)
-        t0 = time.perf_counter()
-        history = fam.train(est, X_tr, data.y_train)
-        fit_seconds = time.perf_counter() - t0
-        acc, ll = _scores(est, X_te, data.y_test)
-        secs = [h["seconds"] for h in history if "seconds" in h]
-        rows.append(
-            {
-                "seed": seed,
-                "test_accuracy": acc,
-                "test_log_loss": ll,
-                "fit_seconds": fit_seconds,
-                "n_epochs": len(history),
-                "fit_seconds_per_epoch": float(np.mean(secs)) if secs else fit_seconds,
-            }
-        )
-        if timer is not None:
-            rows[-1]["fit_seconds_per_epoch"] = timer(
-                params, X_tr, data.y_train, seed=seed, max_epochs=cfg.budget.max_epochs
-            )
-        if first is None:
-            first = est
-    model_obj = first if scaler is None else Pipeline([("scale", scaler), ("model", first)])
-    return pd.DataFrame(rows), model_obj, data.X_test[:5]
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `nnfs-lab sweep`")

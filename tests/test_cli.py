@@ -13,11 +13,11 @@ def test_help_lists_subcommands(capsys):
         cli.main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for name in ("sweep", "report", "ui"):
+    for name in ("sweep", "worker", "report", "ui", "datasets"):
         assert name in out
 
 
-@pytest.mark.parametrize("sub", ["sweep", "report", "ui"])
+@pytest.mark.parametrize("sub", ["sweep", "worker", "report", "ui"])
 def test_subcommand_help(sub, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main([sub, "--help"])
@@ -59,9 +59,9 @@ def test_report_on_empty_store(tmp_cwd: Path, capsys):
     assert "no sweeps found" in capsys.readouterr().out
 
 
-def test_report_unknown_experiment(tmp_cwd: Path):
-    with pytest.raises(LookupError):
-        cli.main(["report", "--experiment", "nope"])
+def test_report_unknown_experiment(tmp_cwd: Path, capsys):
+    assert cli.main(["report", "--experiment", "nope"]) == 2
+    assert "no experiment named 'nope'" in capsys.readouterr().err
 
 
 def test_module_entry_point_help(subprocess_env, python):
@@ -79,3 +79,35 @@ def test_sweep_and_report_cli(tmp_cwd: Path, tiny_config, capsys):
     assert "clitiny-mlp" in out and "make ui" in out and "test acc" in out
     assert cli.main(["report", "--experiment", "clitiny"]) == 0
     assert "clitiny: best of each family" in capsys.readouterr().out
+
+
+def test_datasets_lists_the_registry(capsys):
+    from nnfs_lab.datasets import list_datasets
+
+    assert cli.main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in list_datasets())
+
+
+def test_worker_without_study_fails_clearly(tmp_cwd: Path, tiny_config, capsys):
+    cfg = tiny_config("lonely")
+    assert cli.main(["worker", str(cfg), "--storage", "journal.log"]) == 2
+    err = capsys.readouterr().err
+    assert "no study 'lonely-nnfs'" in err and "nnfs-lab sweep" in err
+
+
+def test_bad_storage_url_fails_fast_masked(tmp_cwd: Path, tiny_config, capsys):
+    cfg = tiny_config("badurl")
+    url = "postgresql://nnfs:topsecret@127.0.0.1:1/optuna"
+    assert cli.main(["sweep", str(cfg), "--storage", url]) == 2
+    err = capsys.readouterr().err
+    assert "postgresql://nnfs:***@127.0.0.1:1/optuna" in err and "topsecret" not in err
+
+
+def test_bad_tracking_uri_fails_fast_masked(tmp_cwd: Path, tiny_config, capsys):
+    cfg = tiny_config("badtrack")
+    uri = "http://me:topsecret@127.0.0.1:1"
+    assert cli.main(["worker", str(cfg), "--storage", "j.log", "--tracking-uri", uri]) == 2
+    err = capsys.readouterr().err
+    assert "http://me:***@127.0.0.1:1" in err and "topsecret" not in err
+    assert not (tmp_cwd / "mlflow.db").exists()

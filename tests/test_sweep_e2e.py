@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import signal
 import subprocess
 import time
@@ -14,12 +13,10 @@ import pytest
 optuna = pytest.importorskip("optuna")
 mlflow = pytest.importorskip("mlflow")
 
-from nnfs_lab import tracking, tuning  # noqa: E402
+from nnfs_lab import sweeps, tracking, tuning, workers  # noqa: E402
 from nnfs_lab.config import load_config  # noqa: E402
 
-HAVE_NNFS = importlib.util.find_spec("nnfs_lab.estimators") is not None
-FAMILIES = ["nnfs", "mlp"] if HAVE_NNFS else ["mlp"]
-MAIN = "nnfs" if HAVE_NNFS else "mlp"  # the family the worker tests sweep
+FAMILIES = ["nnfs", "mlp"]
 
 
 def _store(tmp: Path):
@@ -54,11 +51,13 @@ def _prune_on_epoch(trial, logs):
 
 
 def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
-    cfg = tiny_config("tiny", n_trials=4, max_epochs=5, nnfs=HAVE_NNFS)
+    cfg = tiny_config("tiny", n_trials=4, max_epochs=5)
     hooks = tuning.SweepHooks(before_trial=_force, on_epoch=_prune_on_epoch)
     lines: list[str] = []
-    results = tuning.sweep([cfg], hooks=hooks, echo=lines.append)
+    results = sweeps.sweep([cfg], hooks=hooks, echo=lines.append)
     assert [r.family for r in results] == FAMILIES
+    assert all(r.trials_run == 4 for r in results)
+    assert any("[####################]   4/4" in line for line in lines)  # the progress bar
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("tiny")
     parents = tracking.search_all_runs(
@@ -68,11 +67,15 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
     for parent in parents:
         pid, study_name = parent.info.run_id, parent.data.tags[tracking.TAG_STUDY]
         assert parent.info.status == "FINISHED"
-        assert parent.data.tags["importance_method"].startswith("fanova")
+        assert parent.data.tags["importance_method"].startswith("fANOVA")
+        assert "best_value" in parent.data.metrics
+        assert any(k.startswith("best.") for k in parent.data.tags)  # best parameters
+        assert parent.data.params["space.learning_rate" if "nnfs" in study_name
+                                  else "space.learning_rate_init"].endswith("log")  # fmt: skip
         assert len(tracking.metric_values(client, pid, "test_accuracy")) == 2  # refit seeds
         arts = {a.path for a in client.list_artifacts(pid)}
         assert {"trials.csv", "config.toml", "seed_scores.csv", "optimization_history.png",
-                "param_importances.png"} <= arts  # fmt: skip
+                "param_importances.png", "training_animation.gif"} <= arts  # fmt: skip
         assert parent.data.tags["nnfs_lab.model_uri"].startswith("models:/")
         kids = _children(client, exp.experiment_id, study_name)
         by_number = {int(k.data.tags[tracking.TAG_TRIAL]): k for k in kids}
@@ -81,19 +84,30 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
         assert by_number[1].info.status == "KILLED"
         assert by_number[1].data.tags[tracking.TAG_STATE] == "PRUNED"
         assert by_number[2].info.status == "FAILED"
+        assert by_number[2].data.tags[tracking.TAG_STATE] == "FAIL"
         assert "forced failure" in by_number[2].data.tags["nnfs_lab.error"]
+        best = int(parent.data.tags["nnfs_lab.best_trial"])
         for n in (0, 3):
             run = by_number[n]
             assert run.info.status == "FINISHED"
+            assert run.data.tags[tracking.TAG_STATE] == "COMPLETE"
             hist = client.get_metric_history(run.info.run_id, "loss")
             assert [m.step for m in hist] == [1, 2, 3, 4, 5]  # per-epoch step metrics
             assert len(client.get_metric_history(run.info.run_id, "val_score")) == 5
+            assert "val_accuracy" in run.data.metrics and "trial_seconds" in run.data.metrics
             plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
-            assert plots == {"plots/learning_curves.png", "plots/decision_boundary.png"}
+            expected = {"plots/learning_curves.png", "plots/decision_boundary.png"}
+            if n == best:
+                expected.add("plots/training_animation.gif")
+            assert plots == expected
         assert len(client.get_metric_history(by_number[1].info.run_id, "loss")) == 2
         study = _study(tmp_cwd, study_name)
         states = Counter(t.state.name for t in study.trials)
         assert states == {"COMPLETE": 2, "PRUNED": 1, "FAIL": 1}
+        # Each Optuna trial points at its own MLflow run.
+        assert {t.user_attrs["mlflow_run_id"] for t in study.trials} == {
+            k.info.run_id for k in kids
+        }
 
         # The logged best model serves through pyfunc.
         model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
@@ -105,32 +119,32 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
     )
     assert len(comparison) == 1
     arts = {a.path for a in client.list_artifacts(comparison[0].info.run_id)}
-    assert {"comparison.csv", "comparison.html", "comparison.png"} <= arts
+    assert {"comparison.csv", "comparison.html", "comparison.png", "paired_tests.csv"} <= arts
 
     # A rerun with the budget met runs nothing and duplicates nothing.
-    again = tuning.sweep([cfg], echo=lines.append)
-    assert all(r.trials_run == 0 for r in again)
-    for parent in parents:
-        assert len(_children(client, exp.experiment_id, parent.data.tags[tracking.TAG_STUDY])) == 4
     n_runs = len(tracking.search_all_runs(client, exp.experiment_id))
+    again = sweeps.sweep([cfg], echo=lines.append)
+    assert all(r.trials_run == 0 for r in again)
+    assert len(tracking.search_all_runs(client, exp.experiment_id)) == n_runs
     # A larger budget resumes: exactly the difference is run.
-    more = tuning.sweep([cfg], n_trials=6, families=[MAIN], echo=lines.append)
+    more = sweeps.sweep([cfg], n_trials=6, families=["mlp"], echo=lines.append, compare=False)
     assert more[0].trials_run == 2
     assert len(tracking.search_all_runs(client, exp.experiment_id)) == n_runs + 2
+    assert len(_study(tmp_cwd, "tiny-mlp").trials) == 6
 
 
 def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
-    cfg = tiny_config("duo", n_trials=6, max_epochs=4, nnfs=MAIN == "nnfs", mlp=MAIN == "mlp",
-                      plots=False)  # fmt: skip
-    (res,) = tuning.sweep([cfg], workers=2, echo=lambda s: None, compare=False)
+    cfg = tiny_config("duo", n_trials=6, max_epochs=4, mlp=False, plots=False)
+    (res,) = sweeps.sweep([cfg], workers=2, echo=lambda s: None, compare=False)
     assert res.trials_run == 6
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("duo")
-    study = _study(tmp_cwd, f"duo-{MAIN}")
-    kids = _children(client, exp.experiment_id, f"duo-{MAIN}")
+    study = _study(tmp_cwd, "duo-nnfs")
+    kids = _children(client, exp.experiment_id, "duo-nnfs")
     numbers = sorted(int(k.data.tags[tracking.TAG_TRIAL]) for k in kids)
     assert numbers == sorted(t.number for t in study.trials) == list(range(6))
     assert {k.data.tags["nnfs_lab.worker"] for k in kids} == {"0", "1"}
+    assert {k.info.status for k in kids} == {"FINISHED"}
     # Each Optuna trial points at its own MLflow run.
     assert {t.user_attrs["mlflow_run_id"] for t in study.trials} == {k.info.run_id for k in kids}
 
@@ -138,8 +152,7 @@ def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
 def test_killed_worker_then_rerun_completes_budget(
     tmp_cwd: Path, tiny_config, subprocess_env, python
 ):
-    cfg = tiny_config("killed", n_trials=3, max_epochs=150, nnfs=MAIN == "nnfs",
-                      mlp=MAIN == "mlp", plots=False)  # fmt: skip
+    cfg = tiny_config("killed", n_trials=3, max_epochs=40, mlp=False, plots=False)
     cmd = [python, "-m", "nnfs_lab.cli", "sweep", str(cfg), "--no-compare"]
     with open(tmp_cwd / "first.log", "w") as log:
         proc = subprocess.Popen(cmd, cwd=tmp_cwd, env=subprocess_env, stdout=log, stderr=log)
@@ -150,7 +163,7 @@ def test_killed_worker_then_rerun_completes_budget(
         while time.monotonic() < deadline and proc.poll() is None:
             if journal.exists():
                 try:
-                    trials = _study(tmp_cwd, f"killed-{MAIN}").trials
+                    trials = _study(tmp_cwd, "killed-nnfs").trials
                 except KeyError:  # study not created yet
                     trials = []
                 if any(t.number >= 1 and t.state.name == "RUNNING" for t in trials):
@@ -160,7 +173,7 @@ def test_killed_worker_then_rerun_completes_budget(
     finally:
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    study = _study(tmp_cwd, f"killed-{MAIN}")
+    study = _study(tmp_cwd, "killed-nnfs")
     running = [t.number for t in study.trials if t.state.name == "RUNNING"]
     assert running, "the kill should have caught a trial in flight"
 
@@ -169,14 +182,27 @@ def test_killed_worker_then_rerun_completes_budget(
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "left RUNNING by a dead worker" in out.stdout
-    study = _study(tmp_cwd, f"killed-{MAIN}")
+    study = _study(tmp_cwd, "killed-nnfs")
     states = {t.number: t.state.name for t in study.trials}
     assert all(states[n] == "FAIL" for n in running)
-    assert sum(tuning._counted(t) for t in study.trials) == 3  # the budget, without the dead
+    # The dead trial's configuration was run again, and the budget completed without it.
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") in running]
+    assert len(retries) == len(running) and all(t.state.name == "COMPLETE" for t in retries)
+    for t in retries:  # the parameters sampled before the kill are kept
+        original = study.trials[t.system_attrs["failed_trial"]].params
+        assert {k: t.params[k] for k in original} == original
+    status = workers.budget_status(study.trials)
+    assert status["used"] == 3 and status["running"] == status["waiting"] == 0
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("killed")
-    kids = _children(client, exp.experiment_id, f"killed-{MAIN}")
+    kids = _children(client, exp.experiment_id, "killed-nnfs")
     assert sorted(int(k.data.tags[tracking.TAG_TRIAL]) for k in kids) == sorted(states)
-    status = {int(k.data.tags[tracking.TAG_TRIAL]): k.info.status for k in kids}
-    assert all(status[n] == "FAILED" for n in running)
-    assert "RUNNING" not in status.values()
+    by_number = {int(k.data.tags[tracking.TAG_TRIAL]): k for k in kids}
+    for n in running:
+        assert by_number[n].info.status == "FAILED"
+        assert by_number[n].data.tags[tracking.TAG_LOST] == "true"
+    assert "RUNNING" not in {k.info.status for k in kids}
+    assert tracking.trial_state_counts(client, exp.experiment_id, "killed-nnfs") == {
+        "COMPLETE": 3,
+        "LOST": len(running),
+    }

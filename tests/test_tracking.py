@@ -85,7 +85,7 @@ def test_parent_run_refound_and_trial_runs(client):
         c, exp, parent, study_name="t-mlp", family="mlp", trial_numbers=[1, 2], reason="test"
     )
     counts = tracking.trial_state_counts(c, exp, "t-mlp")
-    assert counts == {"PRUNED": 1, "FAIL": 2}
+    assert counts == {"PRUNED": 1, "LOST": 2}
     assert tracking.metric_values(c, rid, "loss") == {1: 1.0, 2: 0.5, 3: 1 / 3}
 
 
@@ -93,3 +93,43 @@ def test_ui_command():
     cmd = tracking.ui_command("sqlite:////a/mlflow.db")
     assert cmd[:4] == ["mlflow", "ui", "--backend-store-uri", "sqlite:////a/mlflow.db"]
     assert "--host" in cmd and "127.0.0.1" in cmd and "5000" in cmd
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://u:pw@db.example:5432/optuna", "postgresql://u:***@db.example:5432/optuna"),
+        ("postgresql+psycopg2://u:p%40ss@h/db", "postgresql+psycopg2://u:***@h/db"),
+        ("http://u:pw@[::1]:5000", "http://u:***@[::1]:5000"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("sqlite:////tmp/mlflow.db", "sqlite:////tmp/mlflow.db"),
+    ],
+)
+def test_mask_url(url, shown):
+    assert tracking.mask_url(url) == shown
+
+
+def test_unreachable_tracking_server_fails_fast_naming_it():
+    import socket
+    import time
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = f"http://admin:hunter2@127.0.0.1:{port}"
+    t0 = time.monotonic()
+    with pytest.raises(tracking.StoreError) as info:
+        tracking.check_tracking_uri(uri, timeout=5)
+    assert time.monotonic() - t0 < 5
+    msg = str(info.value)
+    assert f"http://admin:***@127.0.0.1:{port}" in msg and "hunter2" not in msg
+
+
+def test_bad_tracking_uris_fail_fast(tmp_path: Path):
+    with pytest.raises(tracking.StoreError, match="does not exist"):
+        tracking.check_tracking_uri(f"sqlite:///{tmp_path}/missing/dir/mlflow.db")
+    with pytest.raises(tracking.StoreError, match=r"postgresql://u:\*\*\*@127.0.0.1:1/m"):
+        tracking.check_tracking_uri("postgresql://u:secret@127.0.0.1:1/m", timeout=5)
+    with pytest.raises(tracking.StoreError, match="unsupported tracking URI"):
+        tracking.check_tracking_uri("ftp://somewhere/x")
+    tracking.check_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")  # a new DB file is fine

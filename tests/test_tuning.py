@@ -96,11 +96,35 @@ def test_scores_match_sklearn():
     X = rng.normal(size=(60, 3))
     y = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
     est = MLPClassifier((5,), max_iter=30, random_state=0).fit(X, y)
-    acc, ll = tuning._scores(est, X, y)
+    acc, ll = tuning.scores(est, X, y)
     assert acc == pytest.approx(accuracy_score(y, est.predict(X)))
     assert ll == pytest.approx(log_loss(y, est.predict_proba(X), labels=est.classes_))
 
 
-def test_worker_seeds_differ():
-    seeds = {tuning._worker_seed(0, w, n) for w in range(3) for n in (0, 5)}
-    assert len(seeds) == 6
+def test_sampler_seeds_differ():
+    seeds = {tuning.sampler_seed(0, w, n) for w in range(3) for n in (0, 5)}
+    seeds.add(tuning.sampler_seed(0, "host-a", 123))
+    assert len(seeds) == 7
+    assert tuning.sampler_seed(0, 1, 2) == tuning.sampler_seed(0, 1, 2)
+
+
+def test_make_sampler_is_seeded_tpe():
+    cfg = parse_config(SPACE, "s.toml")
+    sampler = tuning.make_sampler(cfg, 3)
+    assert isinstance(sampler, optuna.samplers.TPESampler)
+    draws = []
+    for _ in range(2):
+        study = optuna.create_study(sampler=tuning.make_sampler(cfg, 3))
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+        draws.append([t.params["x"] for t in study.trials])
+    assert draws[0] == draws[1]
+
+
+def test_bad_rdb_storage_fails_fast_with_masked_password():
+    from nnfs_lab.tracking import StoreError
+
+    url = "postgresql://nnfs:s3cret@127.0.0.1:1/optuna"
+    with pytest.raises(StoreError) as info:
+        tuning.make_storage(url, heartbeat_interval=5, grace_period=10)
+    msg = str(info.value)
+    assert "postgresql://nnfs:***@127.0.0.1:1/optuna" in msg and "s3cret" not in msg

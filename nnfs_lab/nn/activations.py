@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Layer
+from .layers import Layer, _fill_ones
 
 __all__ = ["Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear"]
 
@@ -76,10 +76,15 @@ class Tanh(Activation):
 class Softmax(Activation):
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         out = self._out(x, training)
+        n, k = x.shape
+        row = self._buf("row", (n, 1), x.dtype) if training else None
         # Shift by the row max so exp never overflows.
-        out = np.subtract(x, x.max(axis=1, keepdims=True), out=out)
+        shift = np.maximum.reduce(x, axis=1, keepdims=True, out=row)  # (n_samples, 1)
+        out = np.subtract(x, shift, out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        # Row sums as out @ ones: a reduction over a short last axis costs several times more.
+        total = np.matmul(out, self._buf("ones", (k, 1), x.dtype, _fill_ones), out=row)
+        np.divide(out, total, out=out)
         self.output = out
         return out
 
@@ -95,7 +100,7 @@ class Softmax(Activation):
         return dx
 
     def predictions(self, outputs: np.ndarray) -> np.ndarray:
-        return np.argmax(outputs, axis=1)
+        return outputs.argmax(axis=1)
 
 
 class Linear(Activation):

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .layers import Buffered, Dense, Layer
+from .layers import Buffered, Dense, Layer, _fill_arange
 
 __all__ = [
     "Loss",
@@ -141,23 +141,33 @@ class CategoricalCrossentropy(Loss):
             y_true = check_labels(y_true, np.shape(y_pred)[1])
         return y_true
 
+    def _rows(self, n: int) -> np.ndarray:
+        """``np.arange(n)``, kept between batches."""
+        return self._buf("rows", (n,), np.intp, _fill_arange)
+
     def _true_probs(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         if y_true.ndim == 1:
-            p = y_pred[np.arange(len(y_pred)), y_true]
+            p = y_pred[self._rows(len(y_pred)), y_true]
         else:
             p = np.einsum("ij,ij->i", y_pred, y_true.astype(y_pred.dtype, copy=False))
-        return np.clip(p, EPS, 1 - EPS, out=p)
+        # Two ufunc calls: cheaper than np.clip's Python wrapper on batch-sized vectors.
+        np.maximum(p, EPS, out=p)
+        return np.minimum(p, 1 - EPS, out=p)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         p = self._true_probs(y_pred, y_true)
         return np.negative(np.log(p, out=p), out=p)
+
+    def _sum(self, y_pred, y_true, w):
+        logp = np.log(self._true_probs(y_pred, y_true))
+        return -float(logp.sum() if w is None else np.dot(logp, w))
 
     def _grad(self, y_pred, y_true, scale):
         # d(-log clip(p_y))/dp: -1/p_y at the label, 0 elsewhere (and 0 where p_y was clipped).
         dx = self._buf("dx", y_pred.shape, y_pred.dtype)
         dx.fill(0)
         if y_true.ndim == 1:
-            rows = np.arange(len(y_pred))
+            rows = self._rows(len(y_pred))
             p = y_pred[rows, y_true]
             g = np.where((p > EPS) & (p < 1 - EPS), -1.0 / np.maximum(p, EPS), 0.0)
             dx[rows, y_true] = g
@@ -178,7 +188,7 @@ class SoftmaxCategoricalCrossentropy(CategoricalCrossentropy):
         np.copyto(dx, y_pred)
         if y_true.ndim == 1:
             # Subtract 1 at the label index: no one-hot matrix (np.eye would be float64).
-            dx[np.arange(len(dx)), y_true] -= 1
+            dx[self._rows(len(dx)), y_true] -= 1
         else:
             dx -= y_true
         dx *= scale

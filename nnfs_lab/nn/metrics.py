@@ -34,7 +34,8 @@ class Accuracy:
         if hits.ndim > 1:
             hits = hits.mean(axis=1)
         if sample_weight is None:
-            total, count = float(hits.sum()), float(hits.shape[0])
+            total = float(np.count_nonzero(hits) if hits.dtype == np.bool_ else hits.sum())
+            count = float(hits.shape[0])
         else:
             total, count = float(np.dot(hits, sample_weight)), float(np.sum(sample_weight))
         self._sum += total

@@ -49,19 +49,37 @@ class Optimizer:
         self._tmp: list[np.ndarray] = []
 
     def _ensure_state(self, params: list[np.ndarray]) -> None:
-        if self._tmp and len(self._tmp) == len(params):
-            return
-        if any(self.state[name] for name in self.state_names) and (
-            len(self.state[self.state_names[0]]) != len(params)
+        if (
+            self._tmp
+            and len(self._tmp) == len(params)
+            and self._tmp[0].shape == params[0].shape
         ):
-            raise ValueError(
-                f"{type(self).__name__} holds state for "
-                f"{len(self.state[self.state_names[0]])} parameters but got {len(params)}"
-            )
+            return
+        shapes = [p.shape for p in params]
         for name in self.state_names:
-            if not self.state[name]:
+            old = self.state[name]
+            if not old:
                 self.state[name] = [np.zeros_like(p) for p in params]
+            elif [a.shape for a in old] != shapes:
+                self.state[name] = self._relayout(old, params)
         self._tmp = [np.empty_like(p) for p in params]
+
+    def _relayout(self, old: list[np.ndarray], params: list[np.ndarray]) -> list[np.ndarray]:
+        """The same state values cut to another layout of the same parameters: per-array state
+        (an old checkpoint, or steps taken on ``Model._params``) continuing on the model's one
+        flat parameter array, or the reverse. Both layouts list the values in the same order."""
+        if sum(a.size for a in old) != sum(p.size for p in params):
+            raise ValueError(
+                f"{type(self).__name__} holds state for {len(old)} parameter arrays "
+                f"({sum(a.size for a in old)} values) but got {len(params)} "
+                f"({sum(p.size for p in params)} values)"
+            )
+        flat = np.concatenate([a.ravel() for a in old])
+        out, offset = [], 0
+        for p in params:
+            out.append(flat[offset : offset + p.size].reshape(p.shape).astype(p.dtype))
+            offset += p.size
+        return out
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update ``params`` in place from ``grads``, then count the step."""

@@ -250,3 +250,39 @@ def test_binary_sigmoid_head_trains(data):
     assert hist[-1]["loss"] < hist[0]["loss"]
     with pytest.raises(ValueError, match="0/1"):
         model.train(X, np.full((len(X), 1), 0.5), epochs=1, print_every=0)
+
+
+@pytest.mark.parametrize("copier", ["deepcopy", "pickle"])
+def test_copied_model_keeps_training_like_the_original(data, copier):
+    """The parameters are views of one flat array that the optimizer updates. A copy gets them
+    back as separate arrays; training must re-home them, not silently update a stray array."""
+    import copy
+    import pickle
+
+    X, y = data
+    model = make_model(np.float32)
+    model.train(X, y, epochs=2, batch_size=32, print_every=0)
+    clone = copy.deepcopy(model) if copier == "deepcopy" else pickle.loads(pickle.dumps(model))
+    before = [p.copy() for p in clone._params]
+    clone.train(X, y, epochs=2, batch_size=32, print_every=0)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, clone._params))
+    model.train(X, y, epochs=2, batch_size=32, print_every=0)
+    np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+
+
+def test_per_array_optimizer_state_continues_on_the_flat_parameters(data):
+    """Optimizer state kept per parameter array (steps taken on ``Model._params``, checkpoints
+    written before the parameters were flattened) carries over value for value."""
+    X, y = data
+    a, b = make_model(dropout=0.0), make_model(dropout=0.0)
+    for m in (a, b):
+        m.train(X, y, epochs=1, batch_size=32, print_every=0)
+    state = b.optimizer.get_state()
+    sizes = [p.size for p in b._params]
+    per_array = {
+        name: np.split(arrs[0], np.cumsum(sizes)[:-1]) for name, arrs in state["arrays"].items()
+    }
+    b.optimizer.set_state({"iterations": state["iterations"], "arrays": per_array})
+    for m in (a, b):
+        m.train(X, y, epochs=1, batch_size=32, print_every=0)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
