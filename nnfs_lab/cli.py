@@ -218,15 +218,27 @@ def _cmd_ui(args: argparse.Namespace) -> int:
         return 0
 
 
+# ------------------------------------------------------------------------------------------ bench
+
+
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    from nnfs_lab import bench
+
+    p = sub.add_parser("bench", help="time NNFSClassifier against MLPClassifier and PyTorch")
+    bench.add_arguments(p)
+    p.set_defaults(func=bench.run)
+
+
 # ------------------------------------------------------------------------------------------- main
 
-#: Registered subcommands, in help order. Others (train, bench) append theirs here.
+#: Registered subcommands, in help order.
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_sweep,
     _add_worker,
     _add_report,
     _add_ui,
     _add_datasets,
+    _add_bench,
 ]
 
 

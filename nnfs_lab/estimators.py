@@ -324,7 +324,8 @@ class _BaseNNFS(BaseEstimator):
             self.best_validation_score_ = -np.inf
 
         model = self.model_
-        X, y_enc = model.prepare(X, y_enc)
+        # validate_data has just checked X (and y) for NaN/inf; skip the second full scan.
+        X, y_enc = model.prepare(X, y_enc, check_finite=False)
         if sw is not None:
             sw = sw.astype(cfg["dtype"])
         epochs = 1 if incremental else cfg["max_epochs"]

@@ -447,7 +447,7 @@ def _study_plots(study, cfg, tmp: Path, client, parent_id: str) -> list[Path]:
         "optimization_history.png": (lambda: vis.plot_optimization_history(study), None),
         "param_importances.png": (
             lambda: vis.plot_param_importances(study, evaluator=evaluator),
-            f"Hyperparameter importances: {method}",
+            f"Hyperparameter importances, {method.split(' (')[0]} (seed {cfg.seed})",
         ),
         "intermediate_values.png": (lambda: vis.plot_intermediate_values(study), None),
     }
@@ -458,7 +458,7 @@ def _study_plots(study, cfg, tmp: Path, client, parent_id: str) -> list[Path]:
                 ax = make()
                 ax0 = ax if hasattr(ax, "figure") else ax.flat[0]
                 if title:
-                    ax0.set_title(title, fontsize=9)
+                    ax0.set_title(title, loc="left", fontsize=10)  # replaces Optuna's
                 fig = ax0.figure
                 fig.tight_layout()
                 fig.savefig(tmp / name, dpi=90)

@@ -40,6 +40,7 @@ port_free() {
     "$PY" - "$1" <<'EOF'
 import socket, sys
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is fine
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -64,8 +65,8 @@ install_postgres() {
 start() {
     [ -x "$PY" ] || { log "$PY missing: run 'make install' first"; exit 1; }
     if [ -f "$DIR/mlflow.pid" ] || [ -f "$DIR/pgdata/postmaster.pid" ]; then
-        log "services already started in $DIR (run '$0 stop' first)"
-        exit 1
+        log "stopping the services a previous start left in $DIR"
+        stop
     fi
     install_postgres
     local bin

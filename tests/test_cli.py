@@ -111,3 +111,11 @@ def test_bad_tracking_uri_fails_fast_masked(tmp_cwd: Path, tiny_config, capsys):
     err = capsys.readouterr().err
     assert "http://me:***@127.0.0.1:1" in err and "topsecret" not in err
     assert not (tmp_cwd / "mlflow.db").exists()
+
+
+def test_bench_subcommand_is_registered():
+    from nnfs_lab import bench
+    from nnfs_lab.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--quick", "--workloads", "spiral"])
+    assert args.func is bench.run and args.quick

@@ -47,7 +47,9 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
 def _frozen_rng(obj: Any) -> Callable[[], None]:
     """Make every forward pass draw the same dropout masks, so f is deterministic."""
     layers = obj.layers if isinstance(obj, Model) else [obj]
-    states = [(layer, layer.rng.bit_generator.state) for layer in layers if getattr(layer, "rng", None)]
+    states = [
+        (layer, layer.rng.bit_generator.state) for layer in layers if getattr(layer, "rng", None)
+    ]
 
     def reset() -> None:
         for layer, state in states:

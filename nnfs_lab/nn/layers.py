@@ -25,9 +25,7 @@ class Buffered:
 
     _buffers: dict[tuple[str, tuple[int, ...]], np.ndarray]
 
-    def _buf(
-        self, name: str, shape: tuple[int, ...], dtype: Any, init: Any = None
-    ) -> np.ndarray:
+    def _buf(self, name: str, shape: tuple[int, ...], dtype: Any, init: Any = None) -> np.ndarray:
         """Scratch array ``name`` of ``shape``; ``init(array)`` fills a newly made one (for
         constants such as a row of ones), otherwise its contents are undefined."""
         # Keyed by shape so the full batches and the smaller last batch each keep their own
@@ -249,7 +247,9 @@ class Dense(Layer):
         ):
             flat = param.ravel()
             if l1:
-                total += l1 * float(np.abs(param, out=self._buf("ta", param.shape, param.dtype)).sum())
+                total += l1 * float(
+                    np.abs(param, out=self._buf("ta", param.shape, param.dtype)).sum()
+                )
             if l2:
                 total += l2 * float(np.dot(flat, flat))
         return total

@@ -64,7 +64,9 @@ class Loss(Buffered):
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _grad(self, y_pred: np.ndarray, y_true: np.ndarray, scale: np.ndarray | float) -> np.ndarray:
+    def _grad(
+        self, y_pred: np.ndarray, y_true: np.ndarray, scale: np.ndarray | float
+    ) -> np.ndarray:
         """Gradient of ``sum(scale_i * l_i)``; ``scale`` is ``1/n`` or ``w / sum(w)``."""
         raise NotImplementedError
 

@@ -401,9 +401,12 @@ class Model:
         history = []
         for epoch in range(1, int(epochs) + 1):
             t0 = time.perf_counter()
-            rec = {"epoch": epoch, **self.train_epoch(
-                X, y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight
-            )}
+            rec = {
+                "epoch": epoch,
+                **self.train_epoch(
+                    X, y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight
+                ),
+            }
             if validation_data is not None:
                 rec["val_loss"], rec["val_accuracy"] = self.evaluate(Xv, yv, batch_size=batch_size)
             rec["seconds"] = time.perf_counter() - t0
@@ -419,9 +422,7 @@ class Model:
                 print(line)
         return history
 
-    def evaluate(
-        self, X: Any, y: Any, *, batch_size: int | None = None
-    ) -> tuple[float, float]:
+    def evaluate(self, X: Any, y: Any, *, batch_size: int | None = None) -> tuple[float, float]:
         """Data loss and accuracy on ``(X, y)``, in inference mode (no dropout)."""
         self._require_finalized()
         X = self._check_X(X)
@@ -510,7 +511,11 @@ class Model:
 
     @classmethod
     def from_archive(
-        cls, meta: dict[str, Any], arrays: dict[str, np.ndarray], *, source: str = "archive",
+        cls,
+        meta: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+        *,
+        source: str = "archive",
         random_state: Any = None,
     ) -> Model:
         """Inverse of :meth:`to_archive`."""

@@ -49,11 +49,7 @@ class Optimizer:
         self._tmp: list[np.ndarray] = []
 
     def _ensure_state(self, params: list[np.ndarray]) -> None:
-        if (
-            self._tmp
-            and len(self._tmp) == len(params)
-            and self._tmp[0].shape == params[0].shape
-        ):
+        if self._tmp and len(self._tmp) == len(params) and self._tmp[0].shape == params[0].shape:
             return
         shapes = [p.shape for p in params]
         for name in self.state_names:
@@ -293,5 +289,7 @@ def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
     try:
         cls = OPTIMIZERS[name.lower()]
     except (KeyError, AttributeError):
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}") from None
+        raise ValueError(
+            f"unknown optimizer {name!r}; expected one of {sorted(OPTIMIZERS)}"
+        ) from None
     return cls(**kwargs)
