@@ -128,3 +128,13 @@ def test_bad_rdb_storage_fails_fast_with_masked_password():
         tuning.make_storage(url, heartbeat_interval=5, grace_period=10)
     msg = str(info.value)
     assert "postgresql://nnfs:***@127.0.0.1:1/optuna" in msg and "s3cret" not in msg
+
+
+def test_reports_only_steps_the_pruner_evaluates():
+    from nnfs_lab.config import PrunerConfig
+    from nnfs_lab.tuning import _pruner_can_act
+
+    median = PrunerConfig(kind="median", n_warmup_steps=10, interval_steps=5)
+    assert [s for s in range(1, 31) if _pruner_can_act(median, s)] == [10, 15, 20, 25, 30]
+    assert not any(_pruner_can_act(PrunerConfig(kind="none"), s) for s in range(1, 50))
+    assert all(_pruner_can_act(PrunerConfig(kind="hyperband"), s) for s in range(1, 50))
