@@ -49,6 +49,7 @@ __all__ = [
 ATTR_RUN_ID = "mlflow_run_id"
 ATTR_ERROR = "error"
 ATTR_RETRY_OF = "nnfs_lab.retry_of_trial"  # set by the worker on a retried trial
+ATTR_FIT_SECONDS = "fit_seconds"  # seconds spent inside the estimators' training epochs
 
 # ------------------------------------------------------------------------------------------ data
 
@@ -563,6 +564,8 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
             trial.set_user_attr(ATTR_ERROR, rec.error[:300])
             raise
         finally:
+            fit = sum(h["seconds"] for h in rec.history if "seconds" in h)
+            trial.set_user_attr(ATTR_FIT_SECONDS, float(fit))
             _finish_trial(ctx, run_id, trial, state, rec, time.perf_counter() - t0)
 
     return objective
