@@ -7,11 +7,11 @@ A callback is any object with some of these methods (all optional):
 - ``on_train_end(estimator)``
 
 ``epoch`` is 1-based and counts across ``partial_fit`` calls (it equals ``estimator.n_iter_``);
-``logs`` holds ``epoch, loss, data_loss, regularization_loss, train_score, val_loss, val_score,
-learning_rate, seconds`` (``val_*`` are ``nan`` without validation data). An exception raised by
-a callback (an Optuna pruning signal, say) propagates out of ``fit`` after ``on_train_end`` has run;
-the estimator then holds the weights of the last completed epoch, with ``n_iter_`` and
-``history_`` matching them.
+``logs`` holds the keys of :data:`nnfs_lab.nn.logs.EPOCH_KEYS`: ``epoch, loss, data_loss,
+regularization_loss, train_score, val_loss, val_score, learning_rate, seconds`` (``val_loss`` and
+``val_score`` are ``None`` without validation data). An exception raised by a callback (an Optuna
+pruning signal, say) propagates out of ``fit`` after ``on_train_end`` has run; the estimator then
+holds the weights of the last completed epoch, with ``n_iter_`` and ``history_`` matching them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any
+
+from nnfs_lab.nn.logs import VAL_LOSS
 
 __all__ = ["Callback", "LambdaCallback", "EarlyStopping", "History"]
 
@@ -64,11 +66,33 @@ class EarlyStopping(Callback):
 
     The estimator's own ``early_stopping=True`` also restores the best weights; this callback
     only stops, and works on any logged quantity (``val_loss``, ``loss``, ``val_score``...).
+    Epochs where the value is ``None`` (no validation data) or NaN are skipped.
+
+    Parameters
+    ----------
+    monitor : str, default='val_loss'
+        Key of the epoch ``logs`` to watch (see :mod:`nnfs_lab.nn.logs`).
+    patience : int, default=10
+        Epochs without improvement before stopping.
+    min_delta : float, default=0.0
+        The smallest change that counts as an improvement.
+    mode : {'auto', 'min', 'max'}, default='auto'
+        Whether lower or higher is better; ``'auto'`` means higher for names containing
+        ``score``, lower otherwise.
+
+    Attributes
+    ----------
+    best : float
+        Best value seen in the current fit.
+    wait : int
+        Epochs since it was seen.
+    stopped_epoch : int or None
+        The epoch at which this callback stopped training.
     """
 
     def __init__(
         self,
-        monitor: str = "val_loss",
+        monitor: str = VAL_LOSS,
         patience: int = 10,
         min_delta: float = 0.0,
         mode: str = "auto",
@@ -105,8 +129,16 @@ class EarlyStopping(Callback):
 
 
 class History(Callback):
-    """Keeps every epoch's logs in ``self.records`` (the estimator's ``history_`` does the same
-    per fit; this one survives across several estimators, e.g. a whole sweep)."""
+    """Keeps a copy of every epoch's logs, across fits and estimators.
+
+    The estimator's ``history_`` holds the same records for one estimator; this one survives
+    across several (a whole sweep, say).
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per epoch seen, in order.
+    """
 
     def __init__(self) -> None:
         self.records: list[dict[str, float]] = []

@@ -5,6 +5,7 @@ Imports NumPy and nothing else of nnfs_lab (nor scikit-learn, MLflow or Optuna).
 
 from __future__ import annotations
 
+from . import logs
 from .activations import Activation, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .gradcheck import gradcheck, numerical_gradient, relative_error
 from .io import ModelFileError
@@ -54,6 +55,7 @@ __all__ = [
     "SoftmaxCategoricalCrossentropy",
     "Tanh",
     "gradcheck",
+    "logs",
     "make_optimizer",
     "numerical_gradient",
     "regularization_loss",

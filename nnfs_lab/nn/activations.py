@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Layer, _fill_ones
+from .layers import Layer
+from .scratch import fill_ones
 
 __all__ = ["Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "Linear"]
 
@@ -83,7 +84,7 @@ class Softmax(Activation):
         out = np.subtract(x, shift, out=out)
         np.exp(out, out=out)
         # Row sums as out @ ones: a reduction over a short last axis costs several times more.
-        total = np.matmul(out, self._buf("ones", (k, 1), x.dtype, _fill_ones), out=row)
+        total = np.matmul(out, self._buf("ones", (k, 1), x.dtype, fill_ones), out=row)
         np.divide(out, total, out=out)
         self.output = out
         return out

@@ -15,47 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from .scratch import Buffered, fill_ones
+
 __all__ = ["Buffered", "Layer", "Dense", "Dropout", "INITIALIZERS"]
 
 INITIALIZERS = ("book", "glorot", "he")
-
-
-class Buffered:
-    """Reusable scratch arrays, so a training step allocates nothing batch- or parameter-sized."""
-
-    _buffers: dict[tuple[str, tuple[int, ...]], np.ndarray]
-
-    def _buf(self, name: str, shape: tuple[int, ...], dtype: Any, init: Any = None) -> np.ndarray:
-        """Scratch array ``name`` of ``shape``; ``init(array)`` fills a newly made one (for
-        constants such as a row of ones), otherwise its contents are undefined."""
-        # Keyed by shape so the full batches and the smaller last batch each keep their own
-        # buffer instead of reallocating twice per epoch. Called ~15 times a step: the hit path
-        # is one dict lookup.
-        key = (name, shape)
-        try:
-            buf = self._buffers[key]
-            if buf.dtype == dtype:
-                return buf
-        except AttributeError:  # first use, or unpickled (buffers are never pickled)
-            self._buffers = {}
-        except KeyError:
-            pass
-        buf = np.empty(shape, dtype=dtype)
-        if init is not None:
-            init(buf)
-        self._buffers[key] = buf
-        return buf
-
-    def clear_buffers(self) -> None:
-        """Drop the training buffers (they are rebuilt on the next training step)."""
-        self.__dict__.pop("_buffers", None)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Buffers and cached activations are scratch space: never pickle or copy them.
-        state = self.__dict__.copy()
-        for name in ("_buffers", "inputs", "output", "_mask"):
-            state.pop(name, None)
-        return state
 
 
 class Layer(Buffered):
@@ -82,14 +46,6 @@ class Layer(Buffered):
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
-
-
-def _fill_ones(a: np.ndarray) -> None:
-    a.fill(1)
-
-
-def _fill_arange(a: np.ndarray) -> None:
-    a[...] = np.arange(a.shape[0])
 
 
 def _check_nonneg(name: str, value: float) -> float:
@@ -213,7 +169,7 @@ class Dense(Layer):
         np.matmul(x.T, dout, out=self.dweights)
         # Column sums as ones @ dout: a BLAS call is several times faster than np.sum's
         # reduction over axis 0 at these sizes.
-        ones = self._buf("ones", (1, dout.shape[0]), dout.dtype, _fill_ones)
+        ones = self._buf("ones", (1, dout.shape[0]), dout.dtype, fill_ones)
         np.matmul(ones, dout, out=self.dbiases)
         if self.regularized:
             self._add_regularization_grads()

@@ -18,7 +18,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .layers import Buffered, Dense, Layer, _fill_arange
+from .layers import Dense, Layer
+from .scratch import Buffered, fill_arange
 
 __all__ = [
     "Loss",
@@ -145,7 +146,7 @@ class CategoricalCrossentropy(Loss):
 
     def _rows(self, n: int) -> np.ndarray:
         """``np.arange(n)``, kept between batches."""
-        return self._buf("rows", (n,), np.intp, _fill_arange)
+        return self._buf("rows", (n,), np.intp, fill_arange)
 
     def _true_probs(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         if y_true.ndim == 1:

@@ -17,7 +17,7 @@ class Accuracy:
     def __init__(self) -> None:
         self.new_pass()
 
-    def init(self, y: np.ndarray, reinit: bool = False) -> None:
+    def init(self, y: np.ndarray) -> None:
         """Fit whatever the metric derives from the targets (see :class:`RegressionAccuracy`)."""
 
     def new_pass(self) -> None:
@@ -83,8 +83,8 @@ class RegressionAccuracy(Accuracy):
         self.precision: float | None = None
         super().__init__()
 
-    def init(self, y, reinit=False):
-        if self.precision is None or reinit:
+    def init(self, y):
+        if self.precision is None:
             self.precision = float(np.std(y)) / self.precision_divisor
 
     def compare(self, predictions, y):

@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from . import activations as A
+from . import logs
 from . import losses as L
 from . import metrics as M
 from . import optimizers as O
 from .io import ModelFileError, read_archive, write_archive
 from .layers import Dense, Dropout, Layer
+from .scratch import Buffered
 
 __all__ = ["Model", "DivergenceError"]
 
@@ -70,7 +72,19 @@ def _spec(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else {"type": type(obj).__name__, "config": obj.get_config()}
 
 
-class Model:
+def _book_line(rec: dict[str, float]) -> str:
+    """The book's per-epoch progress line for a record of :meth:`Model.train`."""
+    line = (
+        f"epoch: {rec[logs.EPOCH]}, acc: {rec[logs.ACCURACY]:.3f}, loss: {rec[logs.LOSS]:.3f} "
+        f"(data_loss: {rec[logs.DATA_LOSS]:.3f}, reg_loss: "
+        f"{rec[logs.REGULARIZATION_LOSS]:.3f}), lr: {rec[logs.LEARNING_RATE]:.6g}"
+    )
+    if logs.VAL_LOSS in rec:
+        line += f", val_acc: {rec[logs.VAL_ACCURACY]:.3f}, val_loss: {rec[logs.VAL_LOSS]:.3f}"
+    return line
+
+
+class Model(Buffered):
     """A sequential network trained with a loss, an optimizer and an accuracy metric.
 
     Parameters
@@ -336,23 +350,17 @@ class Model:
         data_loss = total / weight_total if weight_total else float("nan")
         reg_loss = L.regularization_loss(self.trainable_layers)
         return {
-            "data_loss": data_loss,
-            "regularization_loss": reg_loss,
-            "loss": data_loss + reg_loss,
-            "accuracy": acc.calculate_accumulated() if acc is not None else float("nan"),
-            "learning_rate": opt.current_learning_rate,
+            logs.DATA_LOSS: data_loss,
+            logs.REGULARIZATION_LOSS: reg_loss,
+            logs.LOSS: data_loss + reg_loss,
+            logs.ACCURACY: acc.calculate_accumulated() if acc is not None else float("nan"),
+            logs.LEARNING_RATE: opt.current_learning_rate,
         }
 
-    _scratch: dict
-
     def _batch_buf(self, name: str, like: np.ndarray, rows: int) -> np.ndarray:
-        if "_scratch" not in self.__dict__:
-            self._scratch = {}
-        key = (name, rows)
-        buf = self._scratch.get(key)
-        if buf is None or buf.dtype != like.dtype or buf.shape[1:] != like.shape[1:]:
-            buf = self._scratch[key] = np.empty((rows, *like.shape[1:]), dtype=like.dtype)
-        return buf
+        """Scratch minibatch of ``rows`` rows shaped and typed like ``like`` (the one cache of
+        :class:`~nnfs_lab.nn.scratch.Buffered`, shared with the layers)."""
+        return self._buf(name, (rows, *like.shape[1:]), like.dtype)
 
     def prepare(
         self, X: Any, y: Any, *, check_finite: bool = True
@@ -402,24 +410,19 @@ class Model:
         for epoch in range(1, int(epochs) + 1):
             t0 = time.perf_counter()
             rec = {
-                "epoch": epoch,
+                logs.EPOCH: epoch,
                 **self.train_epoch(
                     X, y, batch_size=batch_size, shuffle=shuffle, sample_weight=sample_weight
                 ),
             }
             if validation_data is not None:
-                rec["val_loss"], rec["val_accuracy"] = self.evaluate(Xv, yv, batch_size=batch_size)
-            rec["seconds"] = time.perf_counter() - t0
+                rec[logs.VAL_LOSS], rec[logs.VAL_ACCURACY] = self.evaluate(
+                    Xv, yv, batch_size=batch_size
+                )
+            rec[logs.SECONDS] = time.perf_counter() - t0
             history.append(rec)
             if print_every and (epoch % print_every == 0 or epoch == epochs):
-                line = (
-                    f"epoch: {epoch}, acc: {rec['accuracy']:.3f}, loss: {rec['loss']:.3f} "
-                    f"(data_loss: {rec['data_loss']:.3f}, reg_loss: "
-                    f"{rec['regularization_loss']:.3f}), lr: {rec['learning_rate']:.6g}"
-                )
-                if validation_data is not None:
-                    line += f", val_acc: {rec['val_accuracy']:.3f}, val_loss: {rec['val_loss']:.3f}"
-                print(line)
+                print(_book_line(rec))
         return history
 
     def evaluate(self, X: Any, y: Any, *, batch_size: int | None = None) -> tuple[float, float]:

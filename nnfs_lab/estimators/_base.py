@@ -1,0 +1,401 @@
+"""The scikit-learn contract shared by :class:`NNFSClassifier` and :class:`NNFSRegressor`.
+
+:class:`BaseNNFS` stores the hyperparameters (the public classes hold the defaults, as
+scikit-learn's ``BaseMultilayerPerceptron`` / ``MLPClassifier`` do), validates the data, builds
+or continues the engine's :class:`~nnfs_lab.nn.Model` (see ``_network``) and hands the epochs to
+:class:`~nnfs_lab.estimators._loop.EpochLoop`. Subclasses define the output head, the target
+encoding and the score.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nnfs_lab.nn import DivergenceError, Model
+
+from ._loop import EpochLoop, StoppingRule
+from ._network import build_network, sync_network
+from ._params import resolve_batch_size, validate_params
+
+__all__ = ["BaseNNFS", "FITTED", "check_sample_weight"]
+
+#: Fitted attributes that partial_fit/warm_start carry over and a divergence wipes.
+FITTED = (
+    "model_",
+    "n_iter_",
+    "history_",
+    "loss_curve_",
+    "validation_loss_curve_",
+    "validation_scores_",
+    "best_loss_",
+    "best_validation_score_",
+    "n_features_in_",
+    "feature_names_in_",
+    "classes_",
+    "n_outputs_",
+    "out_activation_",
+    "t_",
+)
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as a float64 vector of ``n_samples`` finite, non-negative weights.
+
+    The checks of scikit-learn's private ``_check_sample_weight``, with its public
+    ``check_array``: a scalar is broadcast, anything else must be 1-D of the right length.
+    """
+    if isinstance(sample_weight, numbers.Number):
+        sw = np.full(n_samples, sample_weight, dtype=np.float64)
+    else:
+        sw = check_array(
+            sample_weight,
+            ensure_2d=False,
+            dtype=np.float64,
+            order="C",
+            input_name="sample_weight",
+        )
+        if sw.ndim != 1:
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. Expected "
+                f"either a scalar value or a 1D array of length {n_samples}."
+            )
+        if sw.shape != (n_samples,):
+            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
+    if np.all(sw == 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be non-negative")
+    return sw
+
+
+class BaseNNFS(BaseEstimator):
+    """Shared fitting and inference; do not use directly (see the public estimators).
+
+    ``__init__`` only stores, and has no defaults: they are written once, in the signature of
+    each public class.
+    """
+
+    _is_classifier = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        optimizer,
+        learning_rate,
+        decay,
+        momentum,
+        nesterov,
+        beta_1,
+        beta_2,
+        epsilon,
+        rho,
+        l1,
+        l2,
+        dropout,
+        batch_size,
+        max_epochs,
+        shuffle,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        weight_init,
+        dtype,
+        random_state,
+        warm_start,
+        verbose,
+        callbacks,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.decay = decay
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.l1 = l1
+        self.l2 = l2
+        self.dropout = dropout
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.weight_init = weight_init
+        self.dtype = dtype
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _encode_y(self, y, *, first: bool, classes=None, name: str = "y") -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover
+
+    def _head(self, cfg: dict) -> tuple[Any, Any, Any]:
+        """(output activation, loss, train metric) for the fitted target."""
+        raise NotImplementedError  # pragma: no cover
+
+    def _score_outputs(self, out: np.ndarray, y_enc: np.ndarray) -> float:
+        raise NotImplementedError  # pragma: no cover
+
+    def _target_weights(self, y_enc: np.ndarray, *, incremental: bool) -> np.ndarray | None:
+        return None
+
+    def _extra_state(self) -> dict:
+        """Subclass state beyond the common fitted attributes, for :meth:`save`."""
+        return {}
+
+    def _load_extra_state(self, extra: dict) -> None:
+        pass
+
+    # ------------------------------------------------------------------ fitted views
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[i]`` of shape (n_units_in, n_units_out), as in MLP."""
+        check_is_fitted(self, "model_")
+        return [layer.weights for layer in self.model_.trainable_layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[i]`` of shape (n_units_out,)."""
+        check_is_fitted(self, "model_")
+        return [layer.biases.ravel() for layer in self.model_.trainable_layers]
+
+    def history_frame(self):
+        """``history_`` as a pandas DataFrame indexed by epoch."""
+        import pandas as pd
+
+        check_is_fitted(self, "model_")
+        return pd.DataFrame.from_records(self.history_, index="epoch")
+
+    # ------------------------------------------------------------------ the network
+    def _architecture(self, cfg: dict, n_outputs: int) -> tuple:
+        """What warm start and partial_fit cannot change."""
+        return (
+            cfg["hidden_layer_sizes"],
+            cfg["activation"],
+            cfg["dropout"] > 0,
+            cfg["dtype"].name,
+            n_outputs,
+            type(self._head(cfg)[1]).__name__,
+        )
+
+    def _reset_fitted(self) -> None:
+        for name in FITTED:
+            self.__dict__.pop(name, None)
+
+    def _start(self, cfg: dict, n_features: int, *, keep: bool) -> None:
+        """Continue the fitted network (``keep``) or build a fresh one with empty curves."""
+        n_outputs = self.n_outputs_
+        if keep:
+            if self._arch != self._architecture(cfg, n_outputs):
+                raise ValueError(
+                    "warm_start/partial_fit cannot change the network's architecture "
+                    f"(hidden_layer_sizes, activation, dropout on/off, dtype): fitted "
+                    f"{self._arch[:4]}, now {self._architecture(cfg, n_outputs)[:4]}; "
+                    "set warm_start=False or refit from scratch"
+                )
+            sync_network(self.model_, cfg)
+            return
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self._seed = int(seed)
+        self.model_ = build_network(
+            cfg, n_features=n_features, n_outputs=n_outputs, seed=self._seed, head=self._head(cfg)
+        )
+        self._arch = self._architecture(cfg, n_outputs)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.history_ = []
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.validation_loss_curve_ = None
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Train for up to ``max_epochs`` epochs (from scratch unless ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; the loss is the weighted mean over each minibatch.
+        validation_data : tuple (X_val, y_val), default=None
+            Scored every epoch (``val_loss``, ``val_score`` in ``history_``); with
+            ``early_stopping=True`` it replaces the ``validation_fraction`` split.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, validation_data, incremental=False)
+
+    def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
+        cfg = validate_params(self)
+        keep = hasattr(self, "model_") and (incremental or cfg["warm_start"])
+        if not keep:
+            self._reset_fitted()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=not keep,
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=not self._is_classifier,
+        )
+        X = X.astype(cfg["dtype"], copy=False)
+        y_enc = self._encode_y(y, first=not keep, classes=classes)
+        sw = self._sample_weight(sample_weight, y_enc, incremental=incremental)
+        self._start(cfg, X.shape[1], keep=keep)
+        X, y_enc, sw, val = self._validation_set(X, y_enc, sw, validation_data, cfg, incremental)
+        # validate_data has just checked X (and y) for NaN/inf; skip the second full scan.
+        X, y_enc = self.model_.prepare(X, y_enc, check_finite=False)
+        loop = EpochLoop(
+            self,
+            X=X,
+            y=y_enc,
+            sample_weight=None if sw is None else sw.astype(cfg["dtype"]),
+            validation=val,
+            batch_size=resolve_batch_size(cfg["batch_size"], X.shape[0]),
+            shuffle=cfg["shuffle"],
+            rule=StoppingRule(
+                patience=cfg["n_iter_no_change"],
+                tol=cfg["tol"],
+                restore_best=cfg["early_stopping"] and val is not None and not incremental,
+            ),
+            callbacks=cfg["callbacks"],
+            incremental=incremental,
+        )
+        try:
+            loop.run(1 if incremental else cfg["max_epochs"])
+        except DivergenceError:
+            # Weights hold NaN/inf now: forget them so predict raises NotFittedError rather
+            # than returning NaN.
+            self._reset_fitted()
+            raise
+        return self
+
+    def _sample_weight(self, sample_weight, y_enc, *, incremental: bool) -> np.ndarray | None:
+        """User weights times class weights (None when both are absent)."""
+        sw = None
+        if sample_weight is not None:
+            sw = check_sample_weight(sample_weight, y_enc.shape[0])
+        cw = self._target_weights(y_enc, incremental=incremental)
+        if cw is not None:
+            sw = cw if sw is None else sw * cw
+        return sw
+
+    def _validation_set(self, X, y_enc, sw, validation_data, cfg, incremental):
+        """The data scored every epoch: ``validation_data``, else with ``early_stopping`` a
+        split of the training data (then also returned without it). None without either."""
+        val = None
+        if validation_data is not None and not incremental:
+            val = self._validation_arrays(validation_data, cfg)
+        elif cfg["early_stopping"] and not incremental:
+            X, y_enc, sw, val = self._split(X, y_enc, sw, cfg)
+        if val is not None and self.validation_scores_ is None:
+            self.validation_loss_curve_, self.validation_scores_ = [], []
+            self.best_validation_score_ = -np.inf
+        return X, y_enc, sw, val
+
+    def _validation_arrays(self, validation_data, cfg):
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val), got "
+                f"{type(validation_data).__name__}"
+            ) from None
+        X_val = validate_data(self, X_val, reset=False, dtype=(np.float64, np.float32))
+        X_val = X_val.astype(cfg["dtype"], copy=False)
+        y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
+                f"{y_val.shape[0]}"
+            )
+        y_val = self._encode_y(y_val, first=False, name="validation_data y")
+        return self.model_.prepare(X_val, y_val)
+
+    def _split(self, X, y_enc, sw, cfg):
+        stratify = y_enc if self._is_classifier and y_enc.ndim == 1 else None
+        split_seed = (self._seed + self.n_iter_) % (2**31 - 1)
+        arrays = [X, y_enc] if sw is None else [X, y_enc, sw]
+        fraction = cfg["validation_fraction"]
+        try:
+            parts = train_test_split(
+                *arrays, test_size=fraction, random_state=split_seed, stratify=stratify
+            )
+        except ValueError:
+            if stratify is None:
+                raise ValueError(
+                    f"early_stopping: validation_fraction={fraction} of "
+                    f"{X.shape[0]} samples leaves no training or no validation sample"
+                ) from None
+            # Too few samples of some class to stratify: split without it.
+            parts = train_test_split(*arrays, test_size=fraction, random_state=split_seed)
+        X_tr, X_val, y_tr, y_val = parts[:4]
+        sw_tr = parts[4] if sw is not None else None
+        return X_tr, y_tr, sw_tr, self.model_.prepare(X_val, y_val)
+
+    def _validate_step(self, model: Model, val) -> tuple[float, float]:
+        """Validation data loss and score of the current weights."""
+        X_val, y_val = val
+        out = model.forward(X_val, training=False)
+        loss_fn = model._fused if model._fused is not None else model.loss
+        return loss_fn._sum(out, y_val, None) / X_val.shape[0], self._score_outputs(out, y_val)
+
+    # ------------------------------------------------------------------ inference
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self.model_.predict(X.astype(self.model_.dtype, copy=False))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted estimator to ``path`` (an ``.npz`` archive with a JSON header and a
+        checksum; no pickle, so loading a file cannot run code). Callbacks are not saved.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        """
+        from .persistence import save_estimator  # persistence imports this module
+
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        """Load an estimator written by :meth:`save`; predictions are bit-identical.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+
+        Returns
+        -------
+        estimator : an instance of this class
+        """
+        from .persistence import load_estimator
+
+        return load_estimator(cls, path)

@@ -1,0 +1,126 @@
+"""The shared fitting machinery: reproducibility, partial_fit, warm start, weights, divergence."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from nnfs_lab.nn import SGD, Adam, DivergenceError
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def test_same_random_state_is_bit_identical(blobs, small):
+    X, y = blobs
+    kw = dict(dropout=0.2, early_stopping=True, max_epochs=15)
+    a, b = small(**kw).fit(X, y), small(**kw).fit(X, y)
+    for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = small(random_state=1, **kw).fit(X, y)
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+
+
+def test_partial_fit_epochs_equal_fit_epochs(blobs, small):
+    X, y = blobs
+    full = small(max_epochs=4, n_iter_no_change=100).fit(X, y)
+    inc = small()
+    for _ in range(4):
+        inc.partial_fit(X, y, classes=np.unique(y))
+    assert inc.n_iter_ == 4 and len(inc.history_) == 4
+    np.testing.assert_array_equal(full.coefs_[0], inc.coefs_[0])
+
+
+def test_warm_start_keeps_optimizer_state(blobs, small):
+    """Two warm-started fits of 3 epochs equal one fit of 6 (MLPClassifier resets Adam)."""
+    X, y = blobs
+    six = small(max_epochs=6, n_iter_no_change=100).fit(X, y)
+    warm = small(max_epochs=3, n_iter_no_change=100, warm_start=True).fit(X, y)
+    steps = warm.model_.optimizer.iterations
+    warm.fit(X, y)
+    assert warm.model_.optimizer.iterations == 2 * steps
+    assert warm.n_iter_ == 6
+    np.testing.assert_array_equal(six.coefs_[0], warm.coefs_[0])
+    # A changed learning rate reaches the live optimizer; a changed architecture is refused.
+    warm.set_params(learning_rate=0.5).fit(X, y)
+    assert warm.model_.optimizer.learning_rate == 0.5
+    with pytest.raises(ValueError, match="architecture"):
+        warm.set_params(hidden_layer_sizes=(8,)).fit(X, y)
+
+
+def test_warm_start_optimizer_switch_keeps_weights_and_starts_fresh(blobs, small):
+    """Documented: a different ``optimizer`` keeps the weights and starts with fresh state."""
+    X, y = blobs
+    kw = dict(max_epochs=3, n_iter_no_change=100, warm_start=True, batch_size=300)
+    warm = small(**kw).fit(X, y)
+    assert isinstance(warm.model_.optimizer, Adam)
+    # The expected continuation: the same network and generator, a brand-new SGD, 3 epochs.
+    ref = copy.deepcopy(warm.model_)
+    ref.set(optimizer=SGD(0.01, momentum=0.9)).finalize()
+    X_ref, y_ref = ref.prepare(X, y)
+    for _ in range(3):
+        ref.train_epoch(X_ref, y_ref, batch_size=300)
+
+    warm.set_params(optimizer="sgd").fit(X, y)
+    assert isinstance(warm.model_.optimizer, SGD)
+    assert warm.model_.optimizer.iterations == 3  # fresh: counts this fit's steps only
+    assert warm.n_iter_ == 6
+    for got, want in zip(warm.model_.get_parameters(), ref.get_parameters()):
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    # Switching back gives a fresh Adam too (its moments from the first fit are gone).
+    warm.set_params(optimizer="adam").fit(X, y)
+    assert isinstance(warm.model_.optimizer, Adam)
+    assert warm.model_.optimizer.iterations == 3
+
+
+def test_l1_l2_regularization_loss_reported(blobs, small):
+    est = small(l1=1e-3, l2=1e-3, max_epochs=3).fit(*blobs)
+    rec = est.history_[-1]
+    assert rec["regularization_loss"] > 0
+    assert rec["loss"] == pytest.approx(rec["data_loss"] + rec["regularization_loss"])
+
+
+def test_decay_lowers_learning_rate(blobs, small):
+    est = small(decay=1e-2, learning_rate=0.1, max_epochs=3).fit(*blobs)
+    lrs = [r["learning_rate"] for r in est.history_]
+    assert lrs[0] < 0.1 and lrs[0] > lrs[1] > lrs[2]
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (np.ones((300, 1)), "1D array or scalar"),
+        (np.ones(7), r"sample_weight.shape == \(7,\)"),
+        (np.zeros(300), "at least one non-zero"),
+        (-np.ones(300), "non-negative"),
+    ],
+)
+def test_bad_sample_weight_rejected(blobs, small, weights, match):
+    with pytest.raises(ValueError, match=match):
+        small().fit(*blobs, sample_weight=weights)
+
+
+def test_scalar_sample_weight_is_uniform(blobs, small):
+    X, y = blobs
+    np.testing.assert_array_equal(
+        small().fit(X, y, sample_weight=2.0).coefs_[0], small().fit(X, y).coefs_[0]
+    )
+
+
+def test_validation_data_must_be_a_pair(blobs, small):
+    with pytest.raises(ValueError, match="tuple"):
+        small().fit(*blobs, validation_data=blobs[0])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_raises_and_leaves_no_nan_model(blobs, small):
+    X, y = blobs
+    est = small(optimizer="sgd", learning_rate=1e12, momentum=0.0, max_epochs=50)
+    with pytest.raises(DivergenceError, match="learning rate"):
+        est.fit(X * 1e3, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
