@@ -15,6 +15,12 @@ from collections.abc import Callable, Sequence
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 
+def _family_names() -> list[str]:
+    from nnfs_lab.sweeps.families import FAMILIES
+
+    return list(FAMILIES)
+
+
 def _tracking_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tracking-uri",
@@ -35,7 +41,7 @@ def _storage_args(p: argparse.ArgumentParser, *, required: bool = False) -> None
         "journal file path" + ("" if required else " (default: optuna-journal.log beside the "
         "MLflow DB)"),
     )  # fmt: skip
-    p.add_argument("--family", action="append", choices=["nnfs", "mlp"],
+    p.add_argument("--family", action="append", choices=_family_names(),
                    help="only this model family (repeatable)")  # fmt: skip
     p.add_argument(
         "--heartbeat-interval",
@@ -78,15 +84,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     import time
 
     from nnfs_lab import tracking
-    from nnfs_lab.config import load_config
-    from nnfs_lab.sweeps import summary_table, sweep
+    from nnfs_lab.sweeps import load_experiment, summary_table, sweep
 
     if args.workers < 1:
         raise _UsageError("--workers must be >= 1")
     if args.trials is not None and args.trials < 0:
         raise _UsageError("--trials must be >= 0")
     _check_heartbeat(args)
-    cfgs = [load_config(c) for c in args.configs]  # validate every file before running any
+    cfgs = [load_experiment(c) for c in args.configs]  # validate every file before running any
     t0 = time.perf_counter()
     results = sweep(
         cfgs,
@@ -131,11 +136,10 @@ def _add_worker(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from nnfs_lab.config import load_config
-    from nnfs_lab.sweeps import join
+    from nnfs_lab.sweeps import join, load_experiment
 
     _check_heartbeat(args)
-    cfgs = [load_config(c) for c in args.configs]
+    cfgs = [load_experiment(c) for c in args.configs]
     join(
         cfgs,
         storage=args.storage,
@@ -180,7 +184,7 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from nnfs_lab.report import build_report, format_comparison
+    from nnfs_lab.tracking.report import build_report, format_comparison
 
     comps = build_report(args.tracking_uri, args.experiment, log=not args.no_log)
     if not comps:
@@ -265,12 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nnfs-lab``; returns the exit status."""
-    # Project-wide defaults: no usage telemetry from MLflow, no GUI backend for plots.
+    # Process-wide defaults, set here at the entry point and nowhere in the library: no usage
+    # telemetry from MLflow, no GUI backend for plots, and no two "View run" lines per ended
+    # run from a tracking server (hundreds per sweep, drowning the progress lines).
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from nnfs_lab.config import ConfigError
+    from nnfs_lab.sweeps import ConfigError
     from nnfs_lab.tracking import StoreError
 
     try:

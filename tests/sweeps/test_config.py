@@ -4,9 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from nnfs_lab.config import ConfigError, ExperimentConfig, load_config, parse_config
+from nnfs_lab.sweeps import ConfigError, ExperimentConfig
+from nnfs_lab.sweeps import load_experiment as load_config
+from nnfs_lab.sweeps import parse_experiment as parse_config
 
-EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "experiments").glob("*.toml"))
+EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("*.toml"))
 
 BASE = """
 [dataset]

@@ -10,7 +10,6 @@ tests across seeds, and logs it as the experiment's ``comparison`` run (CSV, HTM
 
 from __future__ import annotations
 
-import itertools
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -19,13 +18,30 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnfs_lab import tracking
+from nnfs_lab.tracking.runs import (
+    TAG_FAMILY,
+    TAG_ROLE,
+    TAG_STUDY,
+    ensure_role_run,
+    log_batch_chunked,
+    metric_values,
+    search_all_runs,
+    trial_state_counts,
+)
+from nnfs_lab.tracking.stats import paired_tests
+from nnfs_lab.tracking.store import (
+    NotFoundError,
+    check_tracking_uri,
+    get_client,
+    mask_url,
+    resolve_tracking_uri,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
-__all__ = ["Comparison", "build_report", "compare_experiment", "format_comparison", "paired_tests"]
+__all__ = ["Comparison", "build_report", "compare_experiment", "format_comparison"]
 
 _SEED_METRICS = ("test_accuracy", "test_log_loss", "fit_seconds_per_epoch")
 
@@ -54,49 +70,16 @@ class Comparison:
     run_id: str | None = None
 
 
-def paired_tests(seeds: pd.DataFrame) -> list[dict[str, Any]]:
-    """Paired t-test (and Wilcoxon signed-rank when n >= 5) between families, seed by seed.
-
-    Seed index ``i`` of every family is refit with the same ``random_state`` on the same data, so
-    the pairs share everything but the model. With 5 seeds the exact Wilcoxon p-value cannot go
-    below 0.0625 (two-sided); the t-test assumes roughly normal differences.
-    """
-    from scipy import stats
-
-    out = []
-    families = list(dict.fromkeys(seeds["family"]))
-    for a, b in itertools.combinations(families, 2):
-        for metric in ("test_accuracy", "test_log_loss"):
-            wide = seeds.pivot_table(index="seed_index", columns="family", values=metric)
-            pair = wide[[a, b]].dropna()
-            n = len(pair)
-            row: dict[str, Any] = {"a": a, "b": b, "metric": metric, "n": n}
-            diff = (pair[a] - pair[b]).to_numpy()
-            row["mean_diff"] = float(diff.mean()) if n else math.nan
-            row["t_stat"] = row["t_pvalue"] = row["wilcoxon_pvalue"] = math.nan
-            if n >= 2 and np.ptp(diff) > 0:
-                t = stats.ttest_rel(pair[a], pair[b])
-                row["t_stat"], row["t_pvalue"] = float(t.statistic), float(t.pvalue)
-            elif n >= 2 and diff.any():  # constant nonzero difference: t is infinite
-                row["t_pvalue"] = 0.0
-            if n >= 5 and np.any(diff != 0):
-                row["wilcoxon_pvalue"] = float(stats.wilcoxon(pair[a], pair[b]).pvalue)
-            out.append(row)
-    return out
-
-
 def _collect(client: MlflowClient, experiment_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     import pandas as pd
 
-    parents = tracking.search_all_runs(
-        client, experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'parent'"
-    )
+    parents = search_all_runs(client, experiment_id, f"tags.`{TAG_ROLE}` = 'parent'")
     rows, seed_rows = [], []
     for run in sorted(parents, key=lambda r: r.info.start_time or 0):
         rid, tags = run.info.run_id, run.data.tags
-        family = tags.get(tracking.TAG_FAMILY, "?")
-        study = tags.get(tracking.TAG_STUDY, run.info.run_name)
-        per_seed = {k: tracking.metric_values(client, rid, k) for k in _SEED_METRICS}
+        family = tags.get(TAG_FAMILY, "?")
+        study = tags.get(TAG_STUDY, run.info.run_name)
+        per_seed = {k: metric_values(client, rid, k) for k in _SEED_METRICS}
         for i in per_seed["test_accuracy"]:
             seed_rows.append(
                 {
@@ -105,7 +88,7 @@ def _collect(client: MlflowClient, experiment_id: str) -> tuple[pd.DataFrame, pd
                     **{k: per_seed[k].get(i, math.nan) for k in _SEED_METRICS},
                 }
             )
-        counts = tracking.trial_state_counts(client, experiment_id, study)
+        counts = trial_state_counts(client, experiment_id, study)
         wall = sum(m.value for m in client.get_metric_history(rid, "sweep_wall_seconds"))
         acc = np.array(list(per_seed["test_accuracy"].values()), dtype=float)
         ll = np.array(list(per_seed["test_log_loss"].values()), dtype=float)
@@ -155,9 +138,7 @@ def _std(a: np.ndarray) -> float:
     return float(a.std(ddof=1)) if a.size > 1 else math.nan
 
 
-def compare_experiment(
-    client: MlflowClient, experiment_id: str, tracking_uri: str, *, log: bool = True
-) -> Comparison:
+def compare_experiment(client: MlflowClient, experiment_id: str, *, log: bool = True) -> Comparison:
     """Build the comparison of one experiment from its runs; optionally log it as a run.
 
     The ``comparison`` run is found again by its tag and updated, so rebuilding it (``nnfs-lab
@@ -172,13 +153,10 @@ def compare_experiment(
 
 
 def _log(client: MlflowClient, experiment_id: str, comp: Comparison) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    run_id, _ = tracking.ensure_role_run(
+    run_id, _ = ensure_role_run(
         client,
         experiment_id,
         role="comparison",
@@ -197,7 +175,7 @@ def _log(client: MlflowClient, experiment_id: str, comp: Comparison) -> str:
         for k in ("t_pvalue", "wilcoxon_pvalue", "mean_diff"):
             if math.isfinite(t[k]):
                 metrics.append((f"{t['a']}_vs_{t['b']}.{t['metric']}.{k}", float(t[k]), 0))
-    tracking.log_batch_chunked(client, run_id, metrics=metrics)
+    log_batch_chunked(client, run_id, metrics=metrics)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         comp.table.to_csv(tmp / "comparison.csv", index=False)
@@ -301,21 +279,19 @@ def build_report(
     -------
     list of Comparison
     """
-    uri = tracking.resolve_tracking_uri(tracking_uri)
-    tracking.check_tracking_uri(uri)
-    client = tracking.get_client(uri)
+    uri = resolve_tracking_uri(tracking_uri)
+    check_tracking_uri(uri)
+    client = get_client(uri)
     if experiment is not None:
         exp = client.get_experiment_by_name(experiment)
         if exp is None:
-            raise tracking.NotFoundError(
-                f"no experiment named {experiment!r} in {tracking.mask_url(uri)}"
-            )
+            raise NotFoundError(f"no experiment named {experiment!r} in {mask_url(uri)}")
         exps = [exp]
     else:
         exps = client.search_experiments()
     out = []
     for exp in exps:
-        comp = compare_experiment(client, exp.experiment_id, uri, log=log)
+        comp = compare_experiment(client, exp.experiment_id, log=log)
         if not comp.table.empty or experiment is not None:
             out.append(comp)
     return out

@@ -39,7 +39,9 @@ if not (PG_URL and TRACKING_URI):
 optuna = pytest.importorskip("optuna")
 mlflow = pytest.importorskip("mlflow")
 
-from nnfs_lab import cli, tracking, tuning, workers  # noqa: E402
+from nnfs_lab import cli, tracking  # noqa: E402
+from nnfs_lab.sweeps import attrs, budget, data  # noqa: E402
+from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
 pytestmark = pytest.mark.scaleout
 
@@ -97,7 +99,7 @@ def _links(heartbeat: int = 2, grace: int = 6) -> list[str]:
 
 
 def _load_study(name: str):
-    storage = tuning.make_storage(PG_URL)
+    storage = sweep_storage.make_storage(PG_URL)
     return optuna.load_study(study_name=f"{name}-nnfs", storage=storage)
 
 
@@ -149,7 +151,7 @@ def test_three_workers_finish_exactly_the_budget(tmp_cwd: Path, subprocess_env):
     study = _load_study(name)
     assert sorted(t.number for t in study.trials) == list(range(12))
     assert Counter(t.state.name for t in study.trials) == {"COMPLETE": 12}
-    pids = Counter(t.user_attrs[workers.ATTR_PID] for t in study.trials)
+    pids = Counter(t.user_attrs[attrs.ATTR_PID] for t in study.trials)
     print(f"trials per worker process: {dict(pids)}")
     assert len(pids) >= 2  # the late joiners took part
 
@@ -172,7 +174,7 @@ def test_three_workers_finish_exactly_the_budget(tmp_cwd: Path, subprocess_env):
     plots = {a.path for a in client.list_artifacts(kids[0].info.run_id, "plots")}
     assert "plots/learning_curves.png" in plots
     model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
-    assert model.predict(tuning.prepare_data(_cfg(cfg)).X_test).ndim == 1
+    assert model.predict(data.prepare_data(_cfg(cfg)).X_test).ndim == 1
 
     # The comparison rebuilds from the tracking server alone.
     report = _cli("report", "--tracking-uri", TRACKING_URI, "--experiment", name)
@@ -182,7 +184,7 @@ def test_three_workers_finish_exactly_the_budget(tmp_cwd: Path, subprocess_env):
 
 
 def _cfg(path: Path):
-    from nnfs_lab.config import load_config
+    from nnfs_lab.sweeps import load_experiment as load_config
 
     return load_config(path)
 
@@ -200,7 +202,7 @@ def test_sigkilled_worker_trial_is_retried_and_its_run_failed(tmp_cwd: Path, sub
         while time.monotonic() < deadline and not in_flight:
             in_flight = any(
                 t.state.name == "RUNNING"
-                and t.user_attrs.get(workers.ATTR_PID) == victim.pid
+                and t.user_attrs.get(attrs.ATTR_PID) == victim.pid
                 and "mlflow_run_id" in t.user_attrs  # mid-trial: its run exists
                 for t in _load_study(name).trials
             )
@@ -212,7 +214,7 @@ def test_sigkilled_worker_trial_is_retried_and_its_run_failed(tmp_cwd: Path, sub
         (killed,) = [
             t.number
             for t in _load_study(name).trials
-            if t.user_attrs.get(workers.ATTR_PID) == victim.pid
+            if t.user_attrs.get(attrs.ATTR_PID) == victim.pid
             and (
                 t.state.name == "RUNNING"
                 or (t.state.name == "FAIL" and "error" not in t.user_attrs)
@@ -234,7 +236,7 @@ def test_sigkilled_worker_trial_is_retried_and_its_run_failed(tmp_cwd: Path, sub
     (retry,) = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
     assert retry.state.name == "COMPLETE"
     assert {k: retry.params[k] for k in study.trials[killed].params} == study.trials[killed].params
-    status = workers.budget_status(study.trials)
+    status = budget.budget_status(study.trials)
     assert status["used"] == 4 and status["complete"] == 4
     assert status["running"] == status["waiting"] == 0
 

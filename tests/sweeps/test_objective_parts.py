@@ -7,8 +7,9 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from nnfs_lab import tuning  # noqa: E402
-from nnfs_lab.config import parse_config  # noqa: E402
+from nnfs_lab.sweeps import data, families, sampling, space  # noqa: E402
+from nnfs_lab.sweeps import parse_experiment as parse_config  # noqa: E402
+from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
 SPACE = """
 [dataset]
@@ -30,7 +31,7 @@ def test_suggest_and_decode_roundtrip():
     seen_zero = seen_nonzero = seen_sgd = seen_adam = False
     for _ in range(40):
         trial = study.ask()
-        params = tuning.suggest_params(trial, specs)
+        params = space.suggest_params(trial, specs)
         assert params["hidden_layer_sizes"] in {(8,), (8, 4)}
         assert isinstance(params["batch_size"], int) and 8 <= params["batch_size"] <= 64
         if params["solver"] == "sgd":
@@ -46,31 +47,31 @@ def test_suggest_and_decode_roundtrip():
             seen_nonzero = True
             assert 1e-6 <= params["alpha"] <= 1e-2
         study.tell(trial, 0.0)
-        assert tuning.decode_params(specs, trial.params) == params
+        assert space.decode_params(specs, trial.params) == params
     assert seen_zero and seen_nonzero and seen_sgd and seen_adam
 
 
 def test_prepare_data_holdout_and_cv():
     cfg = parse_config(SPACE, "space.toml")
-    d = tuning.prepare_data(cfg)
+    d = data.prepare_data(cfg)
     assert len(d.X_train) + len(d.X_test) == 60
     ((tr, va),) = d.folds
     assert not set(tr) & set(va) and len(tr) + len(va) == len(d.X_train)
     cv = parse_config(SPACE.replace("[dataset]", "[split]\ncv = 3\n[dataset]"), "cv.toml")
-    d2 = tuning.prepare_data(cv)
+    d2 = data.prepare_data(cv)
     assert len(d2.folds) == 3
     assert np.array_equal(np.sort(np.concatenate([va for _, va in d2.folds])), np.arange(45))
     # Deterministic for a given seed.
-    assert np.array_equal(tuning.prepare_data(cfg).X_test, d.X_test)
+    assert np.array_equal(data.prepare_data(cfg).X_test, d.X_test)
 
 
 def test_resolve_storage(tmp_path: Path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    assert tuning.resolve_storage(None, uri) == f"journal:{tmp_path}/optuna-journal.log"
-    assert tuning.resolve_storage("pg.log", uri).startswith("journal:/")
-    assert tuning.resolve_storage("postgresql://u@h/db", uri) == "postgresql://u@h/db"
+    assert sweep_storage.resolve_storage(None, uri) == f"journal:{tmp_path}/optuna-journal.log"
+    assert sweep_storage.resolve_storage("pg.log", uri).startswith("journal:/")
+    assert sweep_storage.resolve_storage("postgresql://u@h/db", uri) == "postgresql://u@h/db"
     with pytest.raises(ValueError, match="MLflow database"):
-        tuning.resolve_storage(uri, uri)
+        sweep_storage.resolve_storage(uri, uri)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_resolve_storage(tmp_path: Path):
 )
 def test_make_pruner(kind, cls):
     cfg = parse_config(f'[pruner]\nkind = "{kind}"\n' + SPACE, "p.toml")
-    assert isinstance(tuning.make_pruner(cfg), cls)
+    assert isinstance(sampling.make_pruner(cfg), cls)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -96,25 +97,25 @@ def test_scores_match_sklearn():
     X = rng.normal(size=(60, 3))
     y = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
     est = MLPClassifier((5,), max_iter=30, random_state=0).fit(X, y)
-    acc, ll = tuning.scores(est, X, y)
+    acc, ll = families.probability_scores(est, X, y)
     assert acc == pytest.approx(accuracy_score(y, est.predict(X)))
     assert ll == pytest.approx(log_loss(y, est.predict_proba(X), labels=est.classes_))
 
 
 def test_sampler_seeds_differ():
-    seeds = {tuning.sampler_seed(0, w, n) for w in range(3) for n in (0, 5)}
-    seeds.add(tuning.sampler_seed(0, "host-a", 123))
+    seeds = {sampling.sampler_seed(0, w, n) for w in range(3) for n in (0, 5)}
+    seeds.add(sampling.sampler_seed(0, "host-a", 123))
     assert len(seeds) == 7
-    assert tuning.sampler_seed(0, 1, 2) == tuning.sampler_seed(0, 1, 2)
+    assert sampling.sampler_seed(0, 1, 2) == sampling.sampler_seed(0, 1, 2)
 
 
 def test_make_sampler_is_seeded_tpe():
     cfg = parse_config(SPACE, "s.toml")
-    sampler = tuning.make_sampler(cfg, 3)
+    sampler = sampling.make_sampler(cfg, 3)
     assert isinstance(sampler, optuna.samplers.TPESampler)
     draws = []
     for _ in range(2):
-        study = optuna.create_study(sampler=tuning.make_sampler(cfg, 3))
+        study = optuna.create_study(sampler=sampling.make_sampler(cfg, 3))
         study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
         draws.append([t.params["x"] for t in study.trials])
     assert draws[0] == draws[1]
@@ -125,14 +126,14 @@ def test_bad_rdb_storage_fails_fast_with_masked_password():
 
     url = "postgresql://nnfs:s3cret@127.0.0.1:1/optuna"
     with pytest.raises(StoreError) as info:
-        tuning.make_storage(url, heartbeat_interval=5, grace_period=10)
+        sweep_storage.make_storage(url, heartbeat_interval=5, grace_period=10)
     msg = str(info.value)
     assert "postgresql://nnfs:***@127.0.0.1:1/optuna" in msg and "s3cret" not in msg
 
 
 def test_reports_only_steps_the_pruner_evaluates():
-    from nnfs_lab.config import PrunerConfig
-    from nnfs_lab.tuning import _pruner_can_act
+    from nnfs_lab.sweeps.config import PrunerConfig
+    from nnfs_lab.sweeps.sampling import pruner_can_act as _pruner_can_act
 
     median = PrunerConfig(kind="median", n_warmup_steps=10, interval_steps=5)
     assert [s for s in range(1, 31) if _pruner_can_act(median, s)] == [10, 15, 20, 25, 30]

@@ -13,8 +13,15 @@ import pytest
 optuna = pytest.importorskip("optuna")
 mlflow = pytest.importorskip("mlflow")
 
-from nnfs_lab import sweeps, tracking, tuning, workers  # noqa: E402
-from nnfs_lab.config import load_config  # noqa: E402
+from nnfs_lab import tracking  # noqa: E402
+from nnfs_lab.sweeps import (  # noqa: E402
+    budget,
+    data,
+    objective,
+    sweep,  # noqa: E402
+)
+from nnfs_lab.sweeps import load_experiment as load_config  # noqa: E402
+from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
 FAMILIES = ["nnfs", "mlp"]
 
@@ -34,7 +41,7 @@ def _children(client, exp_id: str, study: str):
 
 def _study(tmp: Path, name: str):
     return optuna.load_study(
-        study_name=name, storage=tuning.make_storage(f"journal:{tmp / 'optuna-journal.log'}")
+        study_name=name, storage=sweep_storage.make_storage(f"journal:{tmp / 'optuna-journal.log'}")
     )
 
 
@@ -52,9 +59,9 @@ def _prune_on_epoch(trial, logs):
 
 def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
     cfg = tiny_config("tiny", n_trials=4, max_epochs=5)
-    hooks = tuning.SweepHooks(before_trial=_force, on_epoch=_prune_on_epoch)
+    hooks = objective.SweepHooks(before_trial=_force, on_epoch=_prune_on_epoch)
     lines: list[str] = []
-    results = sweeps.sweep([cfg], hooks=hooks, echo=lines.append)
+    results = sweep([cfg], hooks=hooks, echo=lines.append)
     assert [r.family for r in results] == FAMILIES
     assert all(r.trials_run == 4 for r in results)
     assert any("[####################]   4/4" in line for line in lines)  # the progress bar
@@ -111,8 +118,8 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
 
         # The logged best model serves through pyfunc.
         model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
-        data = tuning.prepare_data(load_config(cfg))
-        assert model.predict(data.X_test).shape == (len(data.X_test),)
+        split = data.prepare_data(load_config(cfg))
+        assert model.predict(split.X_test).shape == (len(split.X_test),)
 
     comparison = tracking.search_all_runs(
         client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'comparison'"
@@ -123,11 +130,11 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
 
     # A rerun with the budget met runs nothing and duplicates nothing.
     n_runs = len(tracking.search_all_runs(client, exp.experiment_id))
-    again = sweeps.sweep([cfg], echo=lines.append)
+    again = sweep([cfg], echo=lines.append)
     assert all(r.trials_run == 0 for r in again)
     assert len(tracking.search_all_runs(client, exp.experiment_id)) == n_runs
     # A larger budget resumes: exactly the difference is run.
-    more = sweeps.sweep([cfg], n_trials=6, families=["mlp"], echo=lines.append, compare=False)
+    more = sweep([cfg], n_trials=6, families=["mlp"], echo=lines.append, compare=False)
     assert more[0].trials_run == 2
     assert len(tracking.search_all_runs(client, exp.experiment_id)) == n_runs + 2
     assert len(_study(tmp_cwd, "tiny-mlp").trials) == 6
@@ -135,7 +142,7 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
 
 def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
     cfg = tiny_config("duo", n_trials=6, max_epochs=4, mlp=False, plots=False)
-    (res,) = sweeps.sweep([cfg], workers=2, echo=lambda s: None, compare=False)
+    (res,) = sweep([cfg], workers=2, echo=lambda s: None, compare=False)
     assert res.trials_run == 6
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("duo")
@@ -191,7 +198,7 @@ def test_killed_worker_then_rerun_completes_budget(
     for t in retries:  # the parameters sampled before the kill are kept
         original = study.trials[t.system_attrs["failed_trial"]].params
         assert {k: t.params[k] for k in original} == original
-    status = workers.budget_status(study.trials)
+    status = budget.budget_status(study.trials)
     assert status["used"] == 3 and status["running"] == status["waiting"] == 0
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("killed")

@@ -1,0 +1,282 @@
+"""The sweep driver: stores, studies and parent runs first, then workers, then the summary.
+
+For each experiment file and model family, :func:`sweep`
+
+1. creates (or finds) the MLflow experiment and the family's parent run, and the Optuna study,
+   recording the MLflow ids on the study so that workers anywhere can attach their runs;
+2. fails trials that dead workers left RUNNING (and retries them), then enqueues one empty slot
+   per trial still missing from the budget: a rerun therefore resumes, never repeats;
+3. runs ``workers`` local workers (in this process for one, spawned processes otherwise);
+   :func:`join` runs a worker on another machine against the same study;
+4. summarizes the study on its parent run (:mod:`~nnfs_lab.sweeps.summary`);
+5. builds the comparison run of the experiment (:mod:`nnfs_lab.tracking.report`).
+
+Everything of MLflow and Optuna is created here before any worker starts: eight processes
+creating a fresh ``mlflow.db`` at once were measured to corrupt it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from nnfs_lab import tracking
+from nnfs_lab.sweeps.attrs import (
+    STUDY_EXPERIMENT_ID,
+    STUDY_FAMILY,
+    STUDY_PARENT_RUN_ID,
+    STUDY_TRACKING_URI,
+)
+from nnfs_lab.sweeps.budget import budget_status, enqueue_slots
+from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
+from nnfs_lab.sweeps.experiment import load_experiment
+from nnfs_lab.sweeps.families import get_family
+from nnfs_lab.sweeps.objective import SweepHooks
+from nnfs_lab.sweeps.progress import echo_line
+from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
+from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
+from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
+from nnfs_lab.sweeps.summary import SweepResult, finalize_parent, parent_params
+from nnfs_lab.sweeps.workers import WorkerTask, open_study, run_worker, spawn_workers
+
+__all__ = ["SweepResult", "join", "sweep"]
+
+
+def _with_budget(cfg: ExperimentConfig, n_trials: int | None, timeout: float | None):
+    if n_trials is None and timeout is None:
+        return cfg
+    b = cfg.budget
+    return replace(cfg, budget=replace(
+        b,
+        n_trials=n_trials if n_trials is not None else b.n_trials,
+        timeout=timeout if timeout is not None else b.timeout,
+    ))  # fmt: skip
+
+
+def _configs(configs: Sequence[str | Path | ExperimentConfig]) -> list[ExperimentConfig]:
+    # Every file is validated before anything runs: a typo in the third file must not surface
+    # after the first two sweeps.
+    return [c if isinstance(c, ExperimentConfig) else load_experiment(c) for c in configs]
+
+
+def _selected(cfg: ExperimentConfig, families: Sequence[str] | None) -> list[ModelConfig]:
+    return [m for m in cfg.models if m.enabled and (not families or m.family in families)]
+
+
+def sweep(
+    configs: Sequence[str | Path | ExperimentConfig],
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    workers: int = 1,
+    tracking_uri: str | None = None,
+    storage: str | None = None,
+    families: Sequence[str] | None = None,
+    hooks: SweepHooks | None = None,
+    echo: Callable[[str], None] | None = None,
+    compare: bool = True,
+    heartbeat_interval: int = 10,
+    grace_period: int = 30,
+) -> list[SweepResult]:
+    """Run (or resume) the sweeps of each experiment and log the comparison.
+
+    Parameters
+    ----------
+    configs : paths or ExperimentConfig
+        Experiment files.
+    n_trials, timeout : optional
+        Override the files' budget (trials per model family, seconds per model family).
+    workers : int
+        Local processes sharing each study (1 runs in this process).
+    tracking_uri : str, optional
+        MLflow store; default ``$MLFLOW_TRACKING_URI`` or ``sqlite:///mlflow.db``.
+    storage : str, optional
+        Optuna storage URL or journal path; default ``optuna-journal.log`` beside the store.
+    families : sequence of str, optional
+        Restrict to these model families.
+    hooks : SweepHooks, optional
+        Test hooks passed to the workers (must be picklable when ``workers > 1``).
+    echo : callable, optional
+        Receives progress lines (default: print).
+    compare : bool
+        Build and log the comparison run of each experiment at the end.
+    heartbeat_interval, grace_period : int
+        Seconds; RDB storages only. A trial whose worker has not beaten for ``grace_period``
+        seconds is failed and retried.
+
+    Returns
+    -------
+    list of SweepResult
+
+    Raises
+    ------
+    nnfs_lab.tracking.StoreError
+        When the tracking store or the Optuna storage cannot be reached.
+    """
+    import optuna
+
+    echo = echo or echo_line
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    cfgs = [_with_budget(c, n_trials, timeout) for c in _configs(configs)]
+    uri = tracking.resolve_tracking_uri(tracking_uri)
+    spec = resolve_storage(storage, uri)
+    tracking.check_tracking_uri(uri)
+    client = tracking.get_client(uri)
+    results: list[SweepResult] = []
+    for cfg in cfgs:
+        exp_id = tracking.ensure_experiment(client, cfg.name, uri)
+        for model in _selected(cfg, families):
+            task = WorkerTask(cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
+                              timeout=cfg.budget.timeout, heartbeat_interval=heartbeat_interval,
+                              grace_period=grace_period)  # fmt: skip
+            results.append(_sweep_family(task, model, exp_id, client, workers_n=workers,
+                                         hooks=hooks, echo=echo))  # fmt: skip
+        if compare:
+            from nnfs_lab.tracking.report import compare_experiment, format_comparison
+
+            echo("")
+            echo(format_comparison(compare_experiment(client, exp_id, log=True)))
+    return results
+
+
+def _link_study(study: Any, task: WorkerTask, exp_id: str, parent_id: str) -> None:
+    attrs = {STUDY_EXPERIMENT_ID: exp_id, STUDY_PARENT_RUN_ID: parent_id,
+             STUDY_FAMILY: task.family}  # fmt: skip
+    if tracking.mask_url(task.tracking_uri) == task.tracking_uri:  # never store a password
+        attrs[STUDY_TRACKING_URI] = task.tracking_uri
+    for k, v in attrs.items():
+        if study.user_attrs.get(k) != v:
+            study.set_user_attr(k, v)
+
+
+def _create_study(task: WorkerTask, model: ModelConfig, exp_id: str, client) -> tuple:
+    """Create or load the study and the parent run; link them; return (study, storage, ...)."""
+    import optuna
+
+    cfg = task.cfg
+    handler = StaleTrialHandler(task.tracking_uri, task.max_retry)
+    storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
+                           grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
+    study_name = cfg.study_name(model.family)
+    study = optuna.create_study(study_name=study_name, storage=storage, direction=cfg.direction,
+                                load_if_exists=True, sampler=make_sampler(cfg, cfg.seed),
+                                pruner=make_pruner(cfg))  # fmt: skip
+    if study.direction.name.lower() != cfg.direction:
+        raise ValueError(
+            f"{cfg.path}: study {study_name!r} exists with direction {study.direction.name}; "
+            f"objective {cfg.objective!r} needs {cfg.direction} (use a new experiment name)"
+        )
+    note = f"{get_family(model.family).label} sweep on {cfg.dataset.name}. {cfg.description}"
+    parent_id = tracking.ensure_parent_run(
+        client, exp_id, study_name=study_name, family=model.family,
+        params=parent_params(cfg, model),
+        tags={"nnfs_lab.storage": storage_label(task.storage), "nnfs_lab.config_path": cfg.path,
+              "mlflow.note.content": note},
+    )  # fmt: skip
+    _link_study(study, task, exp_id, parent_id)
+    return study, storage, handler, parent_id
+
+
+def _local_workers(cfg: ExperimentConfig, study: Any, workers_n: int) -> int:
+    if cfg.budget.n_trials is None:
+        return max(1, workers_n)
+    status = budget_status(study.get_trials(deepcopy=False))
+    if not status["waiting"] and status["running"]:
+        # Trials still run elsewhere (or may be given back): wait for them before the
+        # summary, which must not describe a half-finished study.
+        return 1
+    return min(workers_n, status["waiting"])
+
+
+def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo) -> None:
+    name = study.study_name
+    if len(tasks) == 1:
+        run_worker(tasks[0], hooks, echo)
+        return
+    codes = spawn_workers(tasks, hooks) if tasks else []
+    for i, code in enumerate(codes):
+        if code != 0:
+            echo(f"[{name}] worker {i} exited with code {code}")
+    # Trials given back by a worker that died, with nobody left to run them.
+    leftover = budget_status(study.get_trials(deepcopy=False))["waiting"]
+    if leftover and any(c != 0 for c in codes):
+        echo(f"[{name}] finishing {leftover} trial(s) in the driver")
+        run_worker(replace(tasks[0], label="d"), hooks, echo)
+
+
+def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> SweepResult:
+    cfg = task.cfg
+    study, storage, handler, parent_id = _create_study(task, model, exp_id, client)
+    name = study.study_name
+    if reaped := reap_stale(study, storage, handler):
+        echo(f"[{name}] trials {reaped} were left RUNNING by a dead worker: marked FAIL, retried")
+    trials = study.get_trials(deepcopy=False)
+    finished_before = {t.number for t in trials if t.state.is_finished()}
+    added = enqueue_slots(study, cfg.budget.n_trials)
+    n_local = _local_workers(cfg, study, workers_n)
+    used = budget_status(study.get_trials(deepcopy=False))["used"]
+    echo(f"[{name}] {used}/{cfg.budget.n_trials or '-'} trials done, {added} added; "
+         f"{n_local} local worker(s) (tracking {tracking.mask_url(task.tracking_uri)}, "
+         f"storage {storage_label(task.storage)})")  # fmt: skip
+    tasks = [replace(task, label=str(i), sampler_seed=sampler_seed(cfg.seed, i, len(trials)))
+             for i in range(n_local)]  # fmt: skip
+    t0 = time.perf_counter()
+    _run_local(tasks, study, hooks, echo)
+    wall = time.perf_counter() - t0
+    if reaped := reap_stale(study, storage, handler):
+        echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
+    ran = sum(1 for t in study.get_trials(deepcopy=False)
+              if t.state.is_finished() and t.number not in finished_before)  # fmt: skip
+    return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, wall, ran,
+                           echo)  # fmt: skip
+
+
+def join(
+    configs: Sequence[str | Path | ExperimentConfig],
+    *,
+    storage: str,
+    tracking_uri: str | None = None,
+    families: Sequence[str] | None = None,
+    timeout: float | None = None,
+    echo: Callable[[str], None] | None = None,
+    heartbeat_interval: int = 10,
+    grace_period: int = 30,
+    label: str | None = None,
+) -> int:
+    """Run one worker on existing studies (created by :func:`sweep`), e.g. on another machine.
+
+    Returns
+    -------
+    int
+        Trials this worker ran.
+    """
+    echo = echo or echo_line
+    uri = tracking.resolve_tracking_uri(tracking_uri)
+    spec = resolve_storage(storage, uri)
+    tracking.check_tracking_uri(uri)
+    label = label or f"{socket.gethostname()}:{os.getpid()}"
+    total = 0
+    for cfg in _configs(configs):
+        for model in _selected(cfg, families):
+            task = WorkerTask(
+                cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
+                timeout=timeout if timeout is not None else cfg.budget.timeout, label=label,
+                sampler_seed=sampler_seed(cfg.seed, socket.gethostname(), os.getpid()),
+                heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+            )  # fmt: skip
+            study, _, _ = open_study(task)
+            recorded = study.user_attrs.get(STUDY_TRACKING_URI)
+            if recorded is not None and recorded != uri:
+                raise tracking.StoreError(
+                    f"study {study.study_name!r} logs to {recorded}, not {tracking.mask_url(uri)}"
+                    f"; pass --tracking-uri {recorded}"
+                )
+            n = run_worker(task, echo=echo)
+            echo(f"[{study.study_name}] worker {label} ran {n} trial(s)")
+            total += n
+    return total

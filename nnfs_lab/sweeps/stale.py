@@ -1,0 +1,155 @@
+"""Trials whose worker died (*stale* trials): detect them, fail them, end their runs, retry them.
+
+On an RDB storage (PostgreSQL) workers beat a heartbeat and Optuna fails a trial whose heartbeat
+is older than the grace period; on a journal file (one machine) a trial is stale when the process
+that claimed it is gone. Either way :class:`StaleTrialHandler` ends its MLflow child run FAILED and
+re-enqueues the same parameters as a new trial, so the budget still completes. The stale trial
+stays FAIL in Optuna and does not use up budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import socket
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from nnfs_lab.sweeps.attrs import (
+    ATTR_ERROR,
+    ATTR_HOST,
+    ATTR_PID,
+    OWNER_ATTRS,
+    STUDY_EXPERIMENT_ID,
+    STUDY_FAMILY,
+    STUDY_PARENT_RUN_ID,
+)
+from nnfs_lab.tracking import fail_trial_runs, get_client
+
+__all__ = ["UNOWNED_STALE_SECONDS", "StaleTrialHandler", "heartbeat_enabled", "reap_stale"]
+
+#: A RUNNING trial that never got its owner's host/pid attributes (the worker died within
+#: milliseconds of claiming it) is stale after this long.
+UNOWNED_STALE_SECONDS = 60.0
+
+
+class StaleTrialHandler:
+    """Called for each trial failed because its worker died (Optuna's stale-trial callback).
+
+    Ends the trial's MLflow child run FAILED (creating it when the worker died before logging
+    anything), then re-enqueues the same configuration with Optuna's
+    ``RetryHeartbeatStaleTrialCallback``, which records the original trial number in
+    ``system_attrs["failed_trial"]`` / ``["retry_history"]``.
+    """
+
+    def __init__(self, tracking_uri: str, max_retry: int | None = 3) -> None:
+        self.tracking_uri = tracking_uri
+        self.max_retry = max_retry
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        import optuna
+
+        attrs = study.user_attrs
+        try:
+            client = get_client(self.tracking_uri)
+            fail_trial_runs(
+                client,
+                attrs[STUDY_EXPERIMENT_ID],
+                attrs[STUDY_PARENT_RUN_ID],
+                study_name=study.study_name,
+                family=attrs.get(STUDY_FAMILY, "?"),
+                trial_numbers=[trial.number],
+                reason="worker died (heartbeat or process lost); the trial is retried",
+            )
+        except Exception as exc:  # the retry matters more than the bookkeeping
+            warnings.warn(f"could not end the MLflow run of trial {trial.number}: {exc}",
+                          stacklevel=2)  # fmt: skip
+        # The retry inherits the trial's user attributes: drop the dead owner's, or a reaper
+        # could judge the retry dead in the instant between its claim and its new owner's.
+        template = copy.copy(trial)
+        template.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in OWNER_ATTRS}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
+            retry(study, template)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's live process
+        return False
+    try:  # a killed child its parent has not reaped yet is a zombie: as good as gone
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _age_seconds(trial: Any) -> float:
+    start = trial.datetime_start
+    return math.inf if start is None else (time.time() - start.timestamp())
+
+
+def _locally_dead(trial: Any, host: str) -> bool:
+    """A RUNNING trial whose owner on this machine is gone (or that never got an owner)."""
+    owner, pid = trial.user_attrs.get(ATTR_HOST), trial.user_attrs.get(ATTR_PID)
+    if owner is None or pid is None:
+        return _age_seconds(trial) > UNOWNED_STALE_SECONDS
+    return owner == host and _process_gone(int(pid))
+
+
+def heartbeat_enabled(storage: Any) -> bool:
+    """Whether ``storage`` judges trials by heartbeats (an RDB storage with heartbeats on)."""
+    return bool(getattr(storage, "heartbeat_interval", None))
+
+
+def reap_stale(study: Any, storage: Any, handler: StaleTrialHandler) -> list[int]:
+    """Fail the trials left RUNNING by dead workers, end their MLflow runs, retry them.
+
+    Returns the numbers of the trials this call failed (another process may reap concurrently;
+    each trial is failed, and so retried, exactly once).
+    """
+    import optuna
+    from optuna.trial import TrialState
+
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    if not running:
+        return []
+    if heartbeat_enabled(storage):
+        before = {t.number for t in running}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)  # runs the handler for what it fails
+        now = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+        reaped = sorted(before - now)
+        # A worker that died between claiming and its first heartbeat is invisible to Optuna.
+        extra = [t for t in running if t.number in now and ATTR_HOST not in t.user_attrs
+                 and _age_seconds(t) > UNOWNED_STALE_SECONDS]  # fmt: skip
+    else:
+        host = socket.gethostname()
+        extra = [t for t in running if _locally_dead(t, host)]
+        reaped = []
+    study_id = storage.get_study_id_from_name(study.study_name)
+    for t in extra:
+        tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+        try:
+            if not storage.set_trial_state_values(tid, TrialState.FAIL):
+                continue
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # someone else reaped (or the trial just finished)
+        handler(study, storage.get_trial(tid))
+        reaped.append(t.number)
+    # A trial that left RUNNING meanwhile because it finished (even by failing) is not stale:
+    # only a FAIL without the objective's error attribute is a death.
+    died = {
+        t.number
+        for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        if ATTR_ERROR not in t.user_attrs
+    }
+    return sorted(n for n in reaped if n in died)

@@ -1,0 +1,210 @@
+"""Where MLflow data lives: tracking URIs, their checks, the client, experiments.
+
+Facts relied on (MLflow 3.17): the default store is ``sqlite:///mlflow.db`` with artifacts in
+``./mlruns``; a relative sqlite path is made absolute so that worker processes started elsewhere
+(and ``mlflow ui``) see the same file; passwords in URLs are masked wherever one is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "NotFoundError",
+    "StoreError",
+    "check_database_url",
+    "check_tracking_uri",
+    "default_journal_path",
+    "ensure_experiment",
+    "get_client",
+    "mask_url",
+    "parse_uri_scheme",
+    "resolve_tracking_uri",
+    "scrub_url",
+    "sqlite_path",
+    "ui_command",
+]
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class StoreError(RuntimeError):
+    """A tracking store or Optuna storage cannot be used; the message names it (password masked)."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """A store was reached but lacks what was asked for (an experiment, a study)."""
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) replaced by ``***``, safe to print and log."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port is not None else ""
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    except ValueError:  # unparsable: hide everything between "://" and "@"
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def scrub_url(text: str, url: str) -> str:
+    """Remove ``url``'s password from an error message that may quote it."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    text = text.replace(url, mask_url(url))
+    return text.replace(password, "***") if password else text
+
+
+def check_tracking_uri(uri: str, *, timeout: float = 10.0) -> None:
+    """Fail fast, naming ``uri`` (password masked), when the tracking store cannot be reached.
+
+    MLflow's HTTP client retries a dead server with exponential backoff for minutes; a sweep
+    should instead stop before it starts. ``http(s)://`` is probed at ``/health``; database
+    URIs (``postgresql://``, ``mysql://``, ...) by opening a connection; ``sqlite:///`` by
+    checking that the database's folder exists.
+
+    Raises
+    ------
+    StoreError
+    """
+    import urllib.error
+    import urllib.request
+
+    scheme = parse_uri_scheme(uri)
+    shown = mask_url(uri)
+    if scheme in ("http", "https"):
+        url = uri.rstrip("/") + "/health"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise StoreError(f"tracking server {shown}: /health answered {resp.status}")
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreError(
+                f"cannot reach the MLflow tracking server {shown}: {scrub_url(str(reason), uri)}"
+            ) from None
+    elif scheme == "sqlite":
+        db = sqlite_path(uri)
+        if db is not None and not db.parent.is_dir():
+            raise StoreError(f"tracking store {shown}: folder {db.parent} does not exist")
+    elif scheme and scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql"):
+        check_database_url(uri, what="MLflow tracking database", timeout=timeout)
+    elif scheme not in ("", "file", "databricks", "sqlite") and "://" in uri:
+        raise StoreError(f"unsupported tracking URI {shown} (use sqlite:///, http(s)://, "
+                         "postgresql://...)")  # fmt: skip
+
+
+def check_database_url(url: str, *, what: str, timeout: float = 10.0) -> None:
+    """Open (and close) one connection to a SQLAlchemy database URL, or raise StoreError."""
+    shown = mask_url(url)
+    try:
+        import sqlalchemy
+
+        args = {"connect_timeout": int(timeout)} if url.startswith("postgres") else {}
+        engine = sqlalchemy.create_engine(url, connect_args=args, poolclass=sqlalchemy.NullPool)
+        try:
+            with engine.connect():
+                pass
+        finally:
+            engine.dispose()
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"{what} {shown}: missing database driver {exc.name!r} "
+            "(for postgresql:// URLs SQLAlchemy 2.1 uses psycopg 3: pip install 'psycopg[binary]')"
+        ) from None
+    except Exception as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = scrub_url(first[0] if first else type(exc).__name__, url)
+        raise StoreError(f"cannot connect to the {what} {shown}: {reason}") from None
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """Tracking URI from the argument, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``.
+
+    A relative sqlite path is made absolute so worker processes started from another directory
+    (or ``mlflow ui``) see the same file.
+    """
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    path = sqlite_path(uri)
+    if path is not None and not path.is_absolute():
+        uri = "sqlite:///" + str(path.resolve())
+    return uri
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """Database file of a ``sqlite:///`` URI, or None for any other store."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    rest = uri[len("sqlite:///") :]
+    return Path(rest) if rest and rest != ":memory:" else None
+
+
+def default_journal_path(tracking_uri: str) -> Path:
+    """Where the Optuna journal goes by default: beside the sqlite tracking DB, else the cwd.
+
+    Optuna and MLflow never share one database file: Optuna's many short writes from several
+    processes would contend with MLflow's and lock the file.
+    """
+    db = sqlite_path(tracking_uri)
+    return (db.parent if db is not None else Path.cwd()) / "optuna-journal.log"
+
+
+def get_client(tracking_uri: str) -> MlflowClient:
+    """An ``MlflowClient`` on ``tracking_uri``.
+
+    It sets no global state: the fluent API's default URI and MLflow's environment belong to
+    the process entry points (the CLI, spawned workers).
+    """
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=tracking_uri)
+
+
+def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
+    """The ``mlflow ui`` command line that browses ``tracking_uri``."""
+    cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port)]
+    db = sqlite_path(tracking_uri)
+    if db is not None:
+        # Runs store absolute artifact locations; this only matters for experiments created by
+        # the UI itself, which should land beside the DB like ours do.
+        cmd += ["--default-artifact-root", str(db.parent / "mlruns")]
+    return cmd
+
+
+def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    """Id of experiment ``name``, created if missing (restored if deleted)."""
+    from mlflow.entities import LifecycleStage
+
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == LifecycleStage.DELETED:
+            client.restore_experiment(exp.experiment_id)
+        return exp.experiment_id
+    artifact_location = None
+    db = sqlite_path(tracking_uri)
+    if db is not None:
+        # MLflow's default is ./mlruns relative to the *current* directory; pin it beside the DB
+        # so the store is self-contained whatever directory a worker runs in.
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        artifact_location = (db.parent / "mlruns" / safe).resolve().as_uri()
+    return client.create_experiment(name, artifact_location=artifact_location)
+
+
+def parse_uri_scheme(uri: str) -> str:
+    """Scheme of a URI (``sqlite``, ``postgresql``, ``http``...), or ``""`` for a plain path."""
+    return urlparse(uri).scheme if "://" in uri else ""
