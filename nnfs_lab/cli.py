@@ -11,8 +11,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
+
+#: What ``ArgumentParser.add_subparsers()`` returns (its class is private to argparse).
+Subparsers = Any
 
 
 def _family_names() -> list[str]:
@@ -56,7 +60,7 @@ def _storage_args(p: argparse.ArgumentParser, *, required: bool = False) -> None
     _tracking_args(p)
 
 
-def _add_sweep(sub: argparse._SubParsersAction) -> None:
+def _add_sweep(sub: Subparsers) -> None:
     p = sub.add_parser(
         "sweep",
         help="Optuna sweeps of NNFSClassifier and MLPClassifier, tracked in MLflow",
@@ -120,7 +124,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------- worker
 
 
-def _add_worker(sub: argparse._SubParsersAction) -> None:
+def _add_worker(sub: Subparsers) -> None:
     p = sub.add_parser(
         "worker",
         help="join the existing studies of an experiment as one more worker (any machine)",
@@ -155,7 +159,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------- datasets
 
 
-def _add_datasets(sub: argparse._SubParsersAction) -> None:
+def _add_datasets(sub: Subparsers) -> None:
     p = sub.add_parser("datasets", help="list the data sets experiments can name")
     p.set_defaults(func=_cmd_datasets)
 
@@ -170,7 +174,7 @@ def _cmd_datasets(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------------------- report
 
 
-def _add_report(sub: argparse._SubParsersAction) -> None:
+def _add_report(sub: Subparsers) -> None:
     p = sub.add_parser(
         "report",
         help="rebuild the comparison from the tracking store",
@@ -199,7 +203,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------- ui
 
 
-def _add_ui(sub: argparse._SubParsersAction) -> None:
+def _add_ui(sub: Subparsers) -> None:
     p = sub.add_parser("ui", help="open the MLflow UI on the tracking store")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5000)
@@ -225,7 +229,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------------------ bench
 
 
-def _add_bench(sub: argparse._SubParsersAction) -> None:
+def _add_bench(sub: Subparsers) -> None:
     from nnfs_lab import bench
 
     p = sub.add_parser("bench", help="time NNFSClassifier against MLPClassifier and PyTorch")
@@ -236,7 +240,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------------------------------- main
 
 #: Registered subcommands, in help order.
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _add_sweep,
     _add_worker,
     _add_report,

@@ -362,8 +362,7 @@ class BaseNNFS(BaseEstimator):
         """Validation data loss and score of the current weights."""
         X_val, y_val = val
         out = model.forward(X_val, training=False)
-        loss_fn = model._fused if model._fused is not None else model.loss
-        return loss_fn._sum(out, y_val, None) / X_val.shape[0], self._score_outputs(out, y_val)
+        return model.data_loss_sum(out, y_val) / X_val.shape[0], self._score_outputs(out, y_val)
 
     # ------------------------------------------------------------------ inference
     def _forward(self, X) -> np.ndarray:

@@ -5,7 +5,6 @@ parameter/model persistence, built for speed (no allocation per step beyond tiny
 from __future__ import annotations
 
 import math
-import os
 import time
 from typing import Any
 
@@ -16,60 +15,16 @@ from . import logs
 from . import losses as L
 from . import metrics as M
 from . import optimizers as O
-from .io import ModelFileError, read_archive, write_archive
+from .archive import ModelArchive
+from .checks import check_inputs, check_targets
 from .layers import Dense, Dropout, Layer
 from .scratch import Buffered
 
 __all__ = ["Model", "DivergenceError"]
 
-_REGISTRY: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        Dense,
-        Dropout,
-        A.ReLU,
-        A.Sigmoid,
-        A.Tanh,
-        A.Softmax,
-        A.Linear,
-        L.CategoricalCrossentropy,
-        L.BinaryCrossentropy,
-        L.MeanSquaredError,
-        L.MeanAbsoluteError,
-        O.SGD,
-        O.Adagrad,
-        O.RMSprop,
-        O.Adam,
-        M.CategoricalAccuracy,
-        M.RegressionAccuracy,
-        M.R2Score,
-    )
-}
-
 
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite loss (typically a learning rate that is too high)."""
-
-
-def _all_finite(a: np.ndarray) -> bool:
-    """No NaN or infinity in ``a``. A finite sum proves it without the array-sized boolean
-    temporary of ``isfinite`` (48 MB for MNIST, on every ``partial_fit``); only a sum that is
-    not finite (a NaN, an infinity, or an overflow of large values) needs the full check."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
-            return True
-    return bool(np.isfinite(a).all())
-
-
-def _build(spec: dict[str, Any]) -> Any:
-    cls = _REGISTRY.get(spec.get("type", ""))
-    if cls is None:
-        raise ModelFileError(f"unknown component type {spec.get('type')!r} in model file")
-    return cls(**spec.get("config", {}))
-
-
-def _spec(obj: Any) -> dict[str, Any] | None:
-    return None if obj is None else {"type": type(obj).__name__, "config": obj.get_config()}
 
 
 def _book_line(rec: dict[str, float]) -> str:
@@ -84,7 +39,7 @@ def _book_line(rec: dict[str, float]) -> str:
     return line
 
 
-class Model(Buffered):
+class Model(Buffered, ModelArchive):
     """A sequential network trained with a loss, an optimizer and an accuracy metric.
 
     Parameters
@@ -229,40 +184,11 @@ class Model(Buffered):
 
     # ------------------------------------------------------------------ validation
     def _check_X(self, X: Any, name: str = "X", check_finite: bool = True) -> np.ndarray:
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if X.shape[1] != self.n_features_in:
-            raise ValueError(
-                f"{name} has {X.shape[1]} features, but the first layer expects "
-                f"{self.n_features_in}"
-            )
-        if X.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
-        X = np.asarray(X, dtype=self.dtype)
-        if check_finite and not _all_finite(X):
-            raise ValueError(f"{name} contains NaN or infinity")
-        return X
+        return check_inputs(X, self.n_features_in, self.dtype, name, check_finite=check_finite)
 
     def _check_y(self, y: Any, n: int, name: str = "y", check_finite: bool = True) -> np.ndarray:
-        y = np.asarray(y)
-        if y.shape[0] != n:
-            raise ValueError(f"{name} has {y.shape[0]} samples but X has {n}")
-        if y.ndim == 1 and isinstance(self.loss, L.CategoricalCrossentropy):
-            return L.check_labels(y, self.n_outputs, name)
-        y = y.reshape(n, -1) if y.ndim == 1 else y
-        if y.ndim != 2 or y.shape[1] != self.n_outputs:
-            raise ValueError(
-                f"{name} must have shape ({n},) or ({n}, {self.n_outputs}), got {y.shape}"
-            )
-        if y.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be numeric, got dtype {y.dtype}")
-        y = y.astype(self.dtype, copy=False)
-        if check_finite and not _all_finite(y):
-            raise ValueError(f"{name} contains NaN or infinity")
-        if isinstance(self.loss, L.BinaryCrossentropy) and not np.all((y == 0) | (y == 1)):
-            raise ValueError(f"{name} must be 0/1 for binary cross-entropy")
-        return y
+        return check_targets(y, n, self.loss, self.n_outputs, self.dtype, name,
+                             check_finite=check_finite)  # fmt: skip
 
     # ------------------------------------------------------------------ passes
     def forward(self, X: np.ndarray, *, training: bool = False) -> np.ndarray:
@@ -306,7 +232,6 @@ class Model(Buffered):
         self._require_finalized()
         n = X.shape[0]
         bs, steps = self._batches(n, batch_size)
-        loss_fn = self._fused if self._fused is not None else self.loss
         acc = self.accuracy
         if acc is not None:
             acc.new_pass()
@@ -317,18 +242,9 @@ class Model(Buffered):
         flat_params, flat_grads = self._flat_params, self._flat_grads
         for step in range(steps):
             lo, hi = step * bs, min((step + 1) * bs, n)
-            if order is None:
-                xb, yb = X[lo:hi], y[lo:hi]
-                wb = None if sample_weight is None else sample_weight[lo:hi]
-            else:
-                idx = order[lo:hi]
-                # mode="clip": the indices are a permutation, and the default mode="raise"
-                # gathers into a hidden temporary before copying into `out`.
-                xb = np.take(X, idx, axis=0, out=self._batch_buf("x", X, hi - lo), mode="clip")
-                yb = np.take(y, idx, axis=0, out=self._batch_buf("y", y, hi - lo), mode="clip")
-                wb = None if sample_weight is None else sample_weight[idx]
+            xb, yb, wb = self._minibatch(X, y, sample_weight, order, lo, hi)
             out = self.forward(xb, training=True)
-            batch_loss = loss_fn._sum(out, yb, wb)
+            batch_loss = self.data_loss_sum(out, yb, wb)
             if not math.isfinite(batch_loss):
                 raise DivergenceError(
                     f"the loss became {batch_loss} at step {opt.iterations + 1} "
@@ -336,13 +252,8 @@ class Model(Buffered):
                     "add decay/regularization"
                 )
             total += batch_loss
-            if wb is None:
-                weight_total += hi - lo
-                scale = 1.0 / (hi - lo)
-            else:
-                wsum = float(wb.sum())
-                weight_total += wsum
-                scale = (wb / wsum).astype(self.dtype)[:, None] if wsum > 0 else 0.0
+            batch_weight, scale = self._batch_scale(wb, hi - lo)
+            weight_total += batch_weight
             if acc is not None:
                 acc.calculate(self.output_activation.predictions(out), yb, wb)
             self.backward(out, yb, scale)
@@ -356,6 +267,33 @@ class Model(Buffered):
             logs.ACCURACY: acc.calculate_accumulated() if acc is not None else float("nan"),
             logs.LEARNING_RATE: opt.current_learning_rate,
         }
+
+    def data_loss_sum(self, output: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        """Sum of the per-sample data losses of ``output`` (weighted by ``sample_weight``),
+        through the fused softmax/sigmoid + cross-entropy when the model has one."""
+        loss_fn = self._fused if self._fused is not None else self.loss
+        return loss_fn._sum(output, y, sample_weight)
+
+    def _minibatch(self, X, y, sample_weight, order, lo: int, hi: int) -> tuple:
+        """Rows ``lo:hi`` of the epoch's order: views when unshuffled, else gathered into the
+        scratch buffers."""
+        if order is None:
+            wb = None if sample_weight is None else sample_weight[lo:hi]
+            return X[lo:hi], y[lo:hi], wb
+        idx = order[lo:hi]
+        # mode="clip": the indices are a permutation, and the default mode="raise"
+        # gathers into a hidden temporary before copying into `out`.
+        xb = np.take(X, idx, axis=0, out=self._batch_buf("x", X, hi - lo), mode="clip")
+        yb = np.take(y, idx, axis=0, out=self._batch_buf("y", y, hi - lo), mode="clip")
+        wb = None if sample_weight is None else sample_weight[idx]
+        return xb, yb, wb
+
+    def _batch_scale(self, wb: np.ndarray | None, rows: int) -> tuple[float, Any]:
+        """The batch's total weight, and the gradient scale making its loss a weighted mean."""
+        if wb is None:
+            return rows, 1.0 / rows
+        wsum = float(wb.sum())
+        return wsum, (wb / wsum).astype(self.dtype)[:, None] if wsum > 0 else 0.0
 
     def _batch_buf(self, name: str, like: np.ndarray, rows: int) -> np.ndarray:
         """Scratch minibatch of ``rows`` rows shaped and typed like ``like`` (the one cache of
@@ -456,108 +394,3 @@ class Model(Buffered):
         return np.concatenate(
             [self.forward(X[i * bs : (i + 1) * bs], training=False) for i in range(steps)]
         )
-
-    # ------------------------------------------------------------------ parameters
-    def get_parameters(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Copies of ``(weights, biases)`` for every Dense layer."""
-        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
-        return [(layer.weights.copy(), layer.biases.copy()) for layer in dense]
-
-    def set_parameters(self, parameters: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        dense = [layer for layer in self.layers if isinstance(layer, Dense)]
-        if len(parameters) != len(dense):
-            raise ValueError(f"got parameters for {len(parameters)} layers, model has {len(dense)}")
-        for layer, (w, b) in zip(dense, parameters):
-            layer.set_weights(w, b)
-
-    def _param_arrays(self) -> dict[str, np.ndarray]:
-        out = {}
-        for i, (w, b) in enumerate(self.get_parameters()):
-            out[f"dense{i}.weights"], out[f"dense{i}.biases"] = w, b
-        return out
-
-    def _params_from_arrays(self, arrays: dict[str, np.ndarray]) -> list:
-        n = len([layer for layer in self.layers if isinstance(layer, Dense)])
-        try:
-            return [(arrays[f"dense{i}.weights"], arrays[f"dense{i}.biases"]) for i in range(n)]
-        except KeyError as exc:
-            raise ModelFileError(f"parameter file lacks array {exc}") from None
-
-    def save_parameters(self, path: str | os.PathLike) -> None:
-        """Save weights and biases only (load them into a model of the same architecture)."""
-        write_archive(path, "parameters", {}, self._param_arrays())
-
-    def load_parameters(self, path: str | os.PathLike) -> None:
-        _, arrays = read_archive(path, "parameters")
-        self.set_parameters(self._params_from_arrays(arrays))
-
-    def to_archive(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """JSON-ready description and named arrays (parameters and optimizer state)."""
-        arrays = self._param_arrays()
-        opt_state = None
-        if self.optimizer is not None:
-            st = self.optimizer.get_state()
-            opt_state = {"iterations": st["iterations"], "arrays": {}}
-            for name, arrs in st["arrays"].items():
-                opt_state["arrays"][name] = len(arrs)
-                for i, a in enumerate(arrs):
-                    arrays[f"opt.{name}.{i}"] = a
-        meta = {
-            "layers": [_spec(layer) for layer in self.layers],
-            "loss": _spec(self.loss),
-            "optimizer": _spec(self.optimizer),
-            "optimizer_state": opt_state,
-            "accuracy": _spec(self.accuracy),
-            "accuracy_precision": getattr(self.accuracy, "precision", None),
-        }
-        return meta, arrays
-
-    @classmethod
-    def from_archive(
-        cls,
-        meta: dict[str, Any],
-        arrays: dict[str, np.ndarray],
-        *,
-        source: str = "archive",
-        random_state: Any = None,
-    ) -> Model:
-        """Inverse of :meth:`to_archive`."""
-        try:
-            model = cls(random_state=random_state)
-            for spec in meta["layers"]:
-                model.add(_build(spec))
-            model.set(
-                loss=_build(meta["loss"]) if meta["loss"] else None,
-                optimizer=_build(meta["optimizer"]) if meta["optimizer"] else None,
-                accuracy=_build(meta["accuracy"]) if meta["accuracy"] else None,
-            )
-            if meta.get("accuracy_precision") is not None:
-                model.accuracy.precision = meta["accuracy_precision"]
-            model.finalize()
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelFileError(f"{source}: invalid model description ({exc})") from exc
-        model.set_parameters(model._params_from_arrays(arrays))
-        st = meta.get("optimizer_state")
-        if st and model.optimizer is not None:
-            try:
-                state_arrays = {
-                    name: [arrays[f"opt.{name}.{i}"] for i in range(count)]
-                    for name, count in st["arrays"].items()
-                }
-            except KeyError as exc:
-                raise ModelFileError(f"{source}: optimizer state lacks array {exc}") from None
-            model.optimizer.set_state({"iterations": st["iterations"], "arrays": state_arrays})
-        return model
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Save architecture, loss, optimizer (with its state) and parameters; see :meth:`load`."""
-        meta, arrays = self.to_archive()
-        write_archive(path, "model", meta, arrays)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, *, random_state: Any = None) -> Model:
-        """Rebuild a model saved by :meth:`save`; predictions are bit-identical."""
-        meta, arrays = read_archive(path, "model")
-        return cls.from_archive(meta, arrays, source=str(path), random_state=random_state)

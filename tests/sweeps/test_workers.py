@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import uuid
@@ -54,15 +53,6 @@ def journal_study(store, tmp_path: Path):
     return study, storage, handler, client, exp, spec
 
 
-def test_enqueue_slots_tops_up_to_the_budget(journal_study):
-    study, *_ = journal_study
-    assert budget.enqueue_slots(study, 3) == 3
-    assert budget.enqueue_slots(study, 3) == 0  # idempotent: a rerun adds nothing
-    assert budget.enqueue_slots(study, 5) == 2
-    assert budget.budget_status(study.trials)["waiting"] == 5
-    assert budget.enqueue_slots(study, None) == 0
-
-
 def test_a_slot_is_claimed_once(journal_study):
     study, storage, *_, spec = journal_study
     budget.enqueue_slots(study, 2)
@@ -77,77 +67,6 @@ def test_a_slot_is_claimed_once(journal_study):
     trial = storage.get_trial(a)
     assert trial.state == TrialState.RUNNING
     assert trial.user_attrs[attrs.ATTR_PID] == os.getpid()
-
-
-def test_budget_status_does_not_count_retried_trials(journal_study):
-    study, storage, handler, *_ = journal_study
-    budget.enqueue_slots(study, 3)
-    study_id = storage.get_study_id_from_name(study.study_name)
-    done = workers.claim_slot(study, storage, study_id)
-    study.tell(storage.get_trial(done).number, 0.5)
-    lost = workers.claim_slot(study, storage, study_id)
-    storage.set_trial_state_values(lost, TrialState.FAIL)
-    handler(study, storage.get_trial(lost))  # the retry takes the dead trial's slot
-    status = budget.budget_status(study.trials)
-    assert status == {"used": 1, "running": 0, "waiting": 2, "complete": 1, "pruned": 0,
-                      "fail": 0, "stale": 1}  # fmt: skip
-
-
-def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study):
-    study, storage, handler, client, exp, _ = journal_study
-    budget.enqueue_slots(study, 2)
-    study_id = storage.get_study_id_from_name(study.study_name)
-    mine = workers.claim_slot(study, storage, study_id)  # this process: alive, not stale
-    dead = workers.claim_slot(study, storage, study_id)
-    storage.set_trial_user_attr(dead, attrs.ATTR_PID, _dead_pid())
-    storage.set_trial_param(
-        dead, "lr", 0.01, optuna.distributions.FloatDistribution(1e-4, 1.0, log=True)
-    )
-    dead_number = storage.get_trial(dead).number
-    parent = study.user_attrs[attrs.STUDY_PARENT_RUN_ID]
-    run_id = tracking.start_trial_run(
-        client, exp, parent, study_name=study.study_name, family="nnfs",
-        trial_number=dead_number, params={},
-    )  # fmt: skip
-
-    assert stale.reap_stale(study, storage, handler) == [dead_number]
-    assert stale.reap_stale(study, storage, handler) == []  # reaped once only
-    assert storage.get_trial(mine).state == TrialState.RUNNING
-    trials = study.trials
-    assert trials[dead_number].state == TrialState.FAIL
-    (retry,) = [t for t in trials if t.state == TrialState.WAITING]
-    assert retry.params == {"lr": 0.01}
-    assert attrs.ATTR_PID not in retry.user_attrs  # not judged by its dead origin's owner
-    assert retry.system_attrs["failed_trial"] == dead_number
-    run = client.get_run(run_id)
-    assert run.info.status == "FAILED"
-    assert run.data.tags[tracking.TAG_LOST] == "true"
-    # The retry is claimed like any slot, with the dead trial's parameters and its origin noted.
-    again = workers.claim_slot(study, storage, study_id)
-    assert storage.get_trial(again).user_attrs[attrs.ATTR_RETRY_OF] == dead_number
-
-
-def test_unowned_running_trial_is_stale_only_when_old(journal_study, monkeypatch):
-    study, storage, handler, *_ = journal_study
-    study_id = storage.get_study_id_from_name(study.study_name)
-    budget.enqueue_slots(study, 1)
-    (t,) = study.trials
-    tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-    storage.set_trial_state_values(tid, TrialState.RUNNING)  # claimed, then the worker died
-    assert stale.reap_stale(study, storage, handler) == []
-    monkeypatch.setattr(stale, "UNOWNED_STALE_SECONDS", -1.0)
-    assert stale.reap_stale(study, storage, handler) == [t.number]
-
-
-def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study):
-    study, storage, handler, *_ = journal_study
-    budget.enqueue_slots(study, 1)
-    study_id = storage.get_study_id_from_name(study.study_name)
-    tid = workers.claim_slot(study, storage, study_id)
-    storage.set_trial_user_attr(tid, attrs.ATTR_HOST, socket.gethostname() + "-elsewhere")
-    storage.set_trial_user_attr(tid, attrs.ATTR_PID, _dead_pid())
-    assert stale.reap_stale(study, storage, handler) == []
-    assert not workers.others_running(study, storage)
 
 
 def test_worker_needs_an_existing_study(tmp_cwd: Path):

@@ -1,0 +1,109 @@
+"""Budget slots, exclusive claims and stale-trial recovery, on a journal file (no model fitting)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from optuna.trial import TrialState  # noqa: E402
+
+from nnfs_lab import tracking  # noqa: E402
+from nnfs_lab.sweeps import attrs, budget, stale, workers  # noqa: E402
+from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One MLflow DB for the module: creating one runs MLflow's migrations (seconds)."""
+    uri = tracking.resolve_tracking_uri(f"sqlite:///{tmp_path_factory.mktemp('w')}/mlflow.db")
+    client = tracking.get_client(uri)
+    return uri, client, tracking.ensure_experiment(client, "w", uri)
+
+
+@pytest.fixture
+def journal_study(store, tmp_path: Path):
+    """A study on a fresh journal file, linked to an MLflow parent run like the driver does."""
+    uri, client, exp = store
+    tracking.get_client(uri)
+    name = f"w-{uuid.uuid4().hex[:8]}"  # one experiment, a study (and parent run) per test
+    parent = tracking.ensure_parent_run(
+        client, exp, study_name=name, family="nnfs", params={}, tags={}
+    )
+    spec = f"journal:{tmp_path / 'journal.log'}"
+    handler = stale.StaleTrialHandler(uri, max_retry=2)
+    storage = sweep_storage.make_storage(spec, stale_callback=handler)
+    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
+    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
+    study.set_user_attr(attrs.STUDY_FAMILY, "nnfs")
+    return study, storage, handler, client, exp, spec
+
+
+def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study):
+    study, storage, handler, client, exp, _ = journal_study
+    budget.enqueue_slots(study, 2)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    mine = workers.claim_slot(study, storage, study_id)  # this process: alive, not stale
+    dead = workers.claim_slot(study, storage, study_id)
+    storage.set_trial_user_attr(dead, attrs.ATTR_PID, _dead_pid())
+    storage.set_trial_param(
+        dead, "lr", 0.01, optuna.distributions.FloatDistribution(1e-4, 1.0, log=True)
+    )
+    dead_number = storage.get_trial(dead).number
+    parent = study.user_attrs[attrs.STUDY_PARENT_RUN_ID]
+    run_id = tracking.start_trial_run(
+        client, exp, parent, study_name=study.study_name, family="nnfs",
+        trial_number=dead_number, params={},
+    )  # fmt: skip
+
+    assert stale.reap_stale(study, storage, handler) == [dead_number]
+    assert stale.reap_stale(study, storage, handler) == []  # reaped once only
+    assert storage.get_trial(mine).state == TrialState.RUNNING
+    trials = study.trials
+    assert trials[dead_number].state == TrialState.FAIL
+    (retry,) = [t for t in trials if t.state == TrialState.WAITING]
+    assert retry.params == {"lr": 0.01}
+    assert attrs.ATTR_PID not in retry.user_attrs  # not judged by its dead origin's owner
+    assert retry.system_attrs["failed_trial"] == dead_number
+    run = client.get_run(run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.tags[tracking.TAG_LOST] == "true"
+    # The retry is claimed like any slot, with the dead trial's parameters and its origin noted.
+    again = workers.claim_slot(study, storage, study_id)
+    assert storage.get_trial(again).user_attrs[attrs.ATTR_RETRY_OF] == dead_number
+
+
+def test_unowned_running_trial_is_stale_only_when_old(journal_study, monkeypatch):
+    study, storage, handler, *_ = journal_study
+    study_id = storage.get_study_id_from_name(study.study_name)
+    budget.enqueue_slots(study, 1)
+    (t,) = study.trials
+    tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
+    storage.set_trial_state_values(tid, TrialState.RUNNING)  # claimed, then the worker died
+    assert stale.reap_stale(study, storage, handler) == []
+    monkeypatch.setattr(stale, "UNOWNED_STALE_SECONDS", -1.0)
+    assert stale.reap_stale(study, storage, handler) == [t.number]
+
+
+def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study):
+    study, storage, handler, *_ = journal_study
+    budget.enqueue_slots(study, 1)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    tid = workers.claim_slot(study, storage, study_id)
+    storage.set_trial_user_attr(tid, attrs.ATTR_HOST, socket.gethostname() + "-elsewhere")
+    storage.set_trial_user_attr(tid, attrs.ATTR_PID, _dead_pid())
+    assert stale.reap_stale(study, storage, handler) == []
+    assert not workers.others_running(study, storage)
