@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from nnfs_lab.nn import logs
+
 __all__ = ["FAMILIES", "Family", "MLPFamily", "NNFSFamily", "get_family", "probability_scores"]
 
 EpochHook = Callable[[dict[str, Any]], Any]
@@ -78,7 +80,7 @@ class Family:
 
     def seconds_per_epoch(self, params, X, y, *, seed: int, max_epochs: int, history) -> float:
         """Training seconds per epoch, measured the same way for every family."""
-        secs = [h["seconds"] for h in history if "seconds" in h]
+        secs = [h[logs.SECONDS] for h in history if logs.SECONDS in h]
         return float(np.mean(secs)) if secs else math.nan
 
 
@@ -104,7 +106,7 @@ class NNFSFamily(Family):
 
         cb = None
         if on_epoch is not None:
-            cb = [LambdaCallback(on_epoch_end=lambda _est, _epoch, logs: on_epoch(dict(logs)))]
+            cb = [LambdaCallback(on_epoch_end=lambda _est, _epoch, rec: on_epoch(dict(rec)))]
         est.set_params(callbacks=cb)
         try:
             val = (X_val, y_val) if X_val is not None else None
@@ -141,17 +143,18 @@ class MLPFamily(Family):
         history: list[dict] = []
         for epoch in range(1, est.max_iter + 1):
             seconds = self._one_epoch(est, X, y, classes, epoch)
-            logs = {
-                "epoch": epoch,
-                "loss": float(est.loss_),
-                "train_score": probability_scores(est, X[sub], y[sub])[0],
-                "learning_rate": self._learning_rate(est),
-                "seconds": seconds,
+            record = {
+                logs.EPOCH: epoch,
+                logs.LOSS: float(est.loss_),
+                logs.TRAIN_SCORE: probability_scores(est, X[sub], y[sub])[0],
+                logs.LEARNING_RATE: self._learning_rate(est),
+                logs.SECONDS: seconds,
             }
             if X_val is not None:
-                logs["val_score"], logs["val_loss"] = probability_scores(est, X_val, y_val)
-            history.append(logs)
-            if on_epoch is not None and on_epoch(dict(logs)):
+                val = probability_scores(est, X_val, y_val)
+                record[logs.VAL_SCORE], record[logs.VAL_LOSS] = val
+            history.append(record)
+            if on_epoch is not None and on_epoch(dict(record)):
                 break
         return history
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nnfs_lab import tracking
+from nnfs_lab.nn import logs
 from nnfs_lab.sweeps.attrs import ATTR_ERROR, ATTR_FIT_SECONDS, ATTR_RETRY_OF, ATTR_RUN_ID
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, fold_arrays
@@ -70,29 +71,29 @@ class TrialRecord:
     @property
     def fit_seconds(self) -> float:
         """Seconds spent inside the training epochs, over all folds."""
-        return float(sum(h["seconds"] for h in self.history if "seconds" in h))
+        return float(sum(h[logs.SECONDS] for h in self.history if logs.SECONDS in h))
 
 
 def _epoch_hook(ctx: TrialContext, trial, rec: TrialRecord, *, fold: int) -> Callable:
     import optuna
 
     cfg = ctx.cfg
-    key = "val_score" if cfg.objective == "accuracy" else "val_loss"
+    key = logs.VAL_SCORE if cfg.objective == "accuracy" else logs.VAL_LOSS
     offset = fold * cfg.budget.max_epochs
 
-    def on_epoch(logs: dict) -> None:
-        logs["step"] = offset + int(logs["epoch"])
+    def on_epoch(record: dict) -> None:
+        step = record["step"] = offset + int(record[logs.EPOCH])
         if cfg.split.cv:
-            logs["fold"] = fold
-        rec.history.append(logs)
-        value = logs.get(key)
-        if value is not None and math.isfinite(value) and pruner_can_act(cfg.pruner, logs["step"]):
-            trial.report(float(value), logs["step"])
+            record["fold"] = fold
+        rec.history.append(record)
+        value = record.get(key)
+        if value is not None and math.isfinite(value) and pruner_can_act(cfg.pruner, step):
+            trial.report(float(value), step)
             if trial.should_prune():
-                rec.pruned_step = logs["step"]
-                raise optuna.TrialPruned(f"pruned at step {logs['step']}")
+                rec.pruned_step = step
+                raise optuna.TrialPruned(f"pruned at step {step}")
         if ctx.hooks.on_epoch is not None:
-            ctx.hooks.on_epoch(trial, logs)
+            ctx.hooks.on_epoch(trial, record)
 
     return on_epoch
 
@@ -166,7 +167,7 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
 
 
 def _final_metrics(rec: TrialRecord, seconds: float) -> dict[str, float]:
-    epochs = [h["seconds"] for h in rec.history if "seconds" in h]
+    epochs = [h[logs.SECONDS] for h in rec.history if logs.SECONDS in h]
     acc = [a for a, _ in rec.val_scores]
     ll = [b for _, b in rec.val_scores]
     final = {

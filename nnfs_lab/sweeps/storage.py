@@ -12,7 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nnfs_lab.tracking import StoreError, default_journal_path, mask_url, scrub_url, sqlite_path
+from nnfs_lab.tracking import (
+    StoreError,
+    database_error,
+    default_journal_path,
+    mask_url,
+    sqlite_path,
+)
 
 __all__ = ["make_storage", "resolve_storage", "storage_label"]
 
@@ -76,7 +82,6 @@ def make_storage(
     if spec.startswith("postgres"):
         # Fail in seconds, not after the OS's TCP timeout, when the server is unreachable.
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
-    shown = storage_label(spec)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -87,12 +92,5 @@ def make_storage(
                 grace_period=grace_period,
                 heartbeat_stale_trial_callback=stale_callback if heartbeat_interval else None,
             )
-    except ModuleNotFoundError as exc:
-        raise StoreError(
-            f"Optuna storage {shown}: missing database driver {exc.name!r} "
-            "(for postgresql:// URLs SQLAlchemy 2.1 uses psycopg 3: pip install 'psycopg[binary]')"
-        ) from None
     except Exception as exc:
-        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        reason = scrub_url(lines[0] if lines else type(exc).__name__, spec)
-        raise StoreError(f"cannot open Optuna storage {shown}: {reason}") from None
+        raise database_error(exc, spec, what="Optuna storage", action="open") from None

@@ -22,6 +22,7 @@ __all__ = [
     "StoreError",
     "check_database_url",
     "check_tracking_uri",
+    "database_error",
     "default_journal_path",
     "ensure_experiment",
     "get_client",
@@ -111,7 +112,6 @@ def check_tracking_uri(uri: str, *, timeout: float = 10.0) -> None:
 
 def check_database_url(url: str, *, what: str, timeout: float = 10.0) -> None:
     """Open (and close) one connection to a SQLAlchemy database URL, or raise StoreError."""
-    shown = mask_url(url)
     try:
         import sqlalchemy
 
@@ -122,15 +122,25 @@ def check_database_url(url: str, *, what: str, timeout: float = 10.0) -> None:
                 pass
         finally:
             engine.dispose()
-    except ModuleNotFoundError as exc:
-        raise StoreError(
+    except Exception as exc:
+        raise database_error(exc, url, what=what, action="connect to the") from None
+
+
+def database_error(exc: Exception, url: str, *, what: str, action: str) -> StoreError:
+    """A :class:`StoreError` for ``exc`` raised while opening the database ``url``.
+
+    The message names ``what`` (e.g. "Optuna storage") and the URL with its password masked,
+    and keeps only the first line of the driver's message, with the password scrubbed from it.
+    """
+    shown = mask_url(url)
+    if isinstance(exc, ModuleNotFoundError):
+        return StoreError(
             f"{what} {shown}: missing database driver {exc.name!r} "
             "(for postgresql:// URLs SQLAlchemy 2.1 uses psycopg 3: pip install 'psycopg[binary]')"
-        ) from None
-    except Exception as exc:
-        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        reason = scrub_url(first[0] if first else type(exc).__name__, url)
-        raise StoreError(f"cannot connect to the {what} {shown}: {reason}") from None
+        )
+    first = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = scrub_url(first[0] if first else type(exc).__name__, url)
+    return StoreError(f"cannot {action} {what} {shown}: {reason}")
 
 
 def resolve_tracking_uri(uri: str | None = None) -> str:
