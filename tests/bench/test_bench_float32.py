@@ -1,6 +1,7 @@
-"""The benchmark stays runnable, and float32 training never computes in float64.
+"""Float32 training never computes in float64 (kept with the benchmark, whose float32 figures
+depend on it; the engine's own tests live in ``tests/nn``).
 
-The float64 check instruments the engine instead of guessing from allocation sizes: every array the
+The check instruments the engine instead of guessing from allocation sizes: every array the
 engine allocates (``np.empty``, ``np.zeros``, ...) is made an instance of :class:`_Tracked`, whose
 ``__array_ufunc__`` and ``__array_function__`` see every ufunc (operators, in-place updates,
 reductions, ``matmul``) and NumPy function (``take``, ``sum``, ...) that touches such an array,
@@ -10,8 +11,6 @@ and record any float64 operand or result. Python floats are fine (NumPy treats t
 
 from __future__ import annotations
 
-import argparse
-import json
 import traceback
 import types
 
@@ -24,7 +23,6 @@ import nnfs_lab.nn.losses
 import nnfs_lab.nn.metrics
 import nnfs_lab.nn.model
 import nnfs_lab.nn.optimizers
-from nnfs_lab import bench
 from nnfs_lab.datasets import spiral
 from nnfs_lab.nn import (
     SGD,
@@ -50,87 +48,6 @@ ENGINE_MODULES = (
 )
 
 
-# ------------------------------------------------------------------------------ the benchmark
-
-
-def test_quick_benchmark_runs_and_writes_json(tmp_path, monkeypatch):
-    # Pretend torch is missing: the row must be skipped with a message, not crash.
-    monkeypatch.setattr("nnfs_lab._bench_peers._torch_available", lambda: "torch not installed")
-    # Wired the way `nnfs-lab bench` does it: options on a subparser, bench.run as the handler.
-    parser = argparse.ArgumentParser(prog="nnfs-lab")
-    sub = parser.add_subparsers(dest="command_name")
-    bench.add_arguments(sub.add_parser("bench")).set_defaults(func=bench.run)
-    args = parser.parse_args(
-        ["bench", "--quick", "--out", str(tmp_path), "--workloads", "mnist", "spiral"]
-        + ["--threads", "1"]
-    )
-    lines: list[str] = []
-    assert args.func(args, echo=lines.append) == 0
-    text = "\n".join(lines)
-    assert "torch32  skipped: torch not installed" in text
-    assert "== targets" in text
-    report = json.loads((tmp_path / "latest.json").read_text())
-    assert [w["name"] for w in report["workloads"]] == ["mnist/b128", "spiral/b128"]
-    mnist = report["workloads"][0]["peers"]
-    assert set(mnist) == {"nnfs32", "nnfs64", "mlp64", "mlp32", "floor32", "floor64"}
-    for name in ("nnfs32", "mlp64"):
-        assert mnist[name]["median_seconds_per_epoch"] > 0
-        assert 0.0 <= mnist[name]["test_accuracy"] <= 1.0
-    assert mnist["nnfs32"]["ratio_vs_floor"] > 0
-    assert report["versions"]["numpy"] == np.__version__
-    assert report["machine"]["cores"] >= 1
-    assert {t["target"] for t in report["targets"]} >= {"f32_vs_mlp64", "accuracy_gap"}
-    # Every peer trained the same epochs from the same weights.
-    assert len({r["epochs_trained"] for r in mnist.values()}) == 1
-
-
-@pytest.mark.slow
-def test_quick_memory_and_sweep_sections(tmp_path):
-    lines: list[str] = []
-    args = bench.add_arguments(argparse.ArgumentParser()).parse_args(
-        [
-            "--quick",
-            "--out",
-            str(tmp_path),
-            "--workloads",
-            "memory",
-            "sweep",
-            "--threads",
-            "1",
-            "--peers",
-            "nnfs32",
-            "mlp32",
-        ]
-    )
-    assert bench.run(args, echo=lines.append) == 0
-    report = json.loads((tmp_path / "latest.json").read_text())
-    mem = report["memory"]["peers"]
-    assert set(mem) == {"nnfs32", "mlp32"}
-    assert all(r.get("traced_mb", 0) > 0 for r in mem.values()), mem
-    sweep = report["sweep"]
-    assert sweep["1"]["trials"] == 2 and sweep["2"]["trials"] == 4
-    assert 0 < sweep["1"]["bookkeeping_share"] < 1
-    assert sweep["speedup_2_vs_1"] > 0
-
-
-def test_same_initial_weights_for_every_peer():
-    from nnfs_lab._bench_peers import make_peers, make_workload
-
-    wl = make_workload("spiral", 32, quick=True, min_batches=1, cache={})
-    wl.learning_rate = 1e-9  # one epoch then leaves every peer at its initial weights
-    peers, _ = make_peers(wl, ["nnfs32", "nnfs64", "mlp64", "floor64"], threads=1)
-    for p in peers:
-        p.run_block()
-    mlp = peers[2].est
-    for nnfs in (peers[0].est, peers[1].est):
-        for a, b in zip(nnfs.coefs_ + nnfs.intercepts_, mlp.coefs_ + mlp.intercepts_):
-            np.testing.assert_allclose(a, b, atol=1e-5)
-    assert np.abs(mlp.coefs_[0]).max() > 0.1  # real (Glorot) weights, not zeros
-
-
-# ------------------------------------------------------------ float32 never computes in float64
-
-
 class _Tracked(np.ndarray):
     """ndarray that records float64 operands and results of every operation touching it."""
 
@@ -146,7 +63,7 @@ class _Tracked(np.ndarray):
                 stack = [
                     f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.line}"
                     for f in traceback.extract_stack()
-                    if "nnfs_lab" in f.filename and "test_bench" not in f.filename
+                    if "nnfs_lab" in f.filename and "test_bench_float32" not in f.filename
                 ]
                 cls.log.append(f"{what}: float64 {type(v).__name__} at {stack[-1:]}")
 

@@ -1,0 +1,68 @@
+"""Targets and the printed tables, on hand-made results."""
+
+from __future__ import annotations
+
+import json
+
+from nnfs_lab.bench.report import format_sweep, format_targets, targets, write
+
+
+def _sweep_figures(bookkeeping_ms, share, tpm):
+    fam = {
+        "trials": 80,
+        "wall_seconds": 60.0,
+        "trials_per_minute": tpm,
+        "bookkeeping_ms_per_trial": bookkeeping_ms,
+        "fit_ms_per_trial": 300.0,
+        "trial_ms": 300.0 + bookkeeping_ms,
+        "bookkeeping_share": share,
+        "outside_trials_share": 0.01,
+        "counts": {"COMPLETE": 70, "PRUNED": 10},
+    }
+    return {**fam, "runs": 2, "driver_seconds": 90.0, "families": {"nnfs": fam, "mlp": fam}}
+
+
+SWEEP = {
+    "config": "experiments/spiral.toml",
+    "experiment": "spiral",
+    "n_trials": 40,
+    "max_epochs": 200,
+    "families": ["nnfs", "mlp"],
+    "order": [1, 2, 2, 1],
+    "store_seconds": [1.5, 2.0, 1.8, 1.6],
+    "1": _sweep_figures(100.0, 0.04, 80.0),
+    "2": _sweep_figures(150.0, 0.30, 120.0),
+    "speedup_2_vs_1": 1.5,
+}
+
+
+def test_sweep_targets_are_judged_per_worker_count():
+    rows = {(r["target"], r["where"]): r for r in targets({"workloads": [], "sweep": SWEEP})}
+    assert rows[("sweep_ms_per_trial", "1 worker(s)")]["met"]
+    assert not rows[("sweep_ms_per_trial", "2 worker(s)")]["met"]
+    assert rows[("sweep_share", "1 worker(s)")]["met"]
+    assert not rows[("sweep_share", "2 worker(s)")]["met"]
+    assert not rows[("sweep_speedup", "spiral trials")]["met"]
+    text = format_targets(list(rows.values()), 12.0)
+    assert "MISSED sweep bookkeeping ms per trial [2 worker(s)]: 150" in text
+
+
+def test_format_sweep_has_store_creation_families_and_driver_rows():
+    text = format_sweep(SWEEP)
+    assert (
+        "store creation (MLflow sqlite schema migrations, before the sweep): median 1.70 s" in text
+    )
+    lines = text.splitlines()
+    assert sum(line.split()[:2] in (["1", "nnfs"], ["2", "mlp"]) for line in lines) == 2
+    assert sum(line.split()[:2] == ["1", "all"] for line in lines) == 1
+    assert "driver total, 2 worker(s): 90.0 s" in text
+    assert "1.50x" in text
+
+
+def test_nothing_measured_means_no_targets(tmp_path):
+    assert targets({"workloads": []}) == []
+    lines: list[str] = []
+    write({"a": 1}, ["table"], tmp_path, lines.append)
+    assert json.loads((tmp_path / "latest.json").read_text()) == {"a": 1}
+    assert (tmp_path / "latest.txt").read_text() == "table\n"
+    assert lines and "latest.json" in lines[0]

@@ -1,0 +1,125 @@
+"""The sweep section times the real driver: what it reports agrees with the stores it wrote."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import tomllib
+
+from nnfs_lab.bench.stores import FIT_SECONDS_ATTR
+from nnfs_lab.bench.sweep import DEFAULT_CONFIG, budget_config, measure_sweep, summarize
+
+
+def test_budget_config_overrides_only_the_budget(tmp_path):
+    parsed = budget_config(DEFAULT_CONFIG, tmp_path / "e.toml", max_epochs=7, refit_seeds=1)
+    original = tomllib.loads(DEFAULT_CONFIG.read_text())
+    assert parsed["budget"]["max_epochs"] == 7 and parsed["budget"]["refit_seeds"] == 1
+    assert parsed["budget"]["n_trials"] == original["budget"]["n_trials"]
+    assert parsed["models"] == original["models"] and parsed["pruner"] == original["pruner"]
+    assert tomllib.loads((tmp_path / "e.toml").read_text()) == parsed
+
+
+def test_budget_config_adds_a_missing_key(tmp_path):
+    src = tmp_path / "src.toml"
+    src.write_text('name = "x"\n\n[budget]  # per family\nn_trials = 3\n\n[split]\ncv = 2\n')
+    parsed = budget_config(src, tmp_path / "out.toml", max_epochs=4)
+    assert parsed["budget"] == {"n_trials": 3, "max_epochs": 4}
+    assert parsed["split"] == {"cv": 2}
+
+
+def _part(family, wall, trials, workers=1):
+    return {
+        "family": family,
+        "wall_seconds": wall,
+        "workers": workers,
+        "trials": [
+            {"number": i, "state": s, "seconds": d, "fit_seconds": f}
+            for i, (s, d, f) in enumerate(trials)
+        ],
+    }
+
+
+def test_summarize_pools_totals_then_rates():
+    parts = [
+        _part("nnfs", 2.0, [("COMPLETE", 0.5, 0.4), ("PRUNED", 0.3, 0.2)]),
+        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2),
+    ]
+    s = summarize(parts)
+    assert s["trials"] == 3 and s["counts"] == {"COMPLETE": 2, "PRUNED": 1}
+    assert s["bookkeeping_ms_per_trial"] == pytest.approx(1000 * (1.7 - 1.0) / 3)
+    # Worker time: 1 x 2.0 s + 2 x 1.0 s.
+    assert s["bookkeeping_share"] == pytest.approx(1 - 1.0 / 4.0)
+    assert s["outside_trials_share"] == pytest.approx(1 - 1.7 / 4.0)
+    assert s["trials_per_minute"] == pytest.approx(60 * 3 / 3.0)
+    missing = summarize([_part("nnfs", 1.0, [("FAIL", 0.1, None)])])
+    assert missing["trials_without_fit_seconds"] == 1
+    assert math.isnan(missing["bookkeeping_ms_per_trial"])
+
+
+def _check_against_stores(res, tmp_path, budget):
+    """Every run's figures match what its own MLflow store and Optuna journal hold."""
+    from collections import Counter
+
+    import optuna
+    from mlflow import MlflowClient
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    for i, run in enumerate(res["runs"]):
+        run_dir = tmp_path / f"run{i}-w{run['workers']}"
+        client = MlflowClient(tracking_uri=f"sqlite:///{run_dir / 'mlflow.db'}")
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        runs = client.search_runs(experiments, max_results=1000)
+        children = Counter(r.data.tags.get("mlflow.parentRunId") for r in runs)
+        children.pop(None, None)  # the parent runs themselves
+        # One MLflow child run per trial, under one parent per family.
+        assert sorted(children.values()) == [budget] * len(run["parts"])
+        storage = JournalStorage(JournalFileBackend(str(run_dir / "optuna-journal.log")))
+        for part in run["parts"]:
+            study = optuna.load_study(study_name=part["study"], storage=storage)
+            finished = [t for t in study.get_trials() if t.state.is_finished()]
+            assert len(finished) == budget == len(part["trials"]) == part["trials_run"]
+            assert part["mlflow_child_runs"] == budget
+            assert all(FIT_SECONDS_ATTR in t.user_attrs for t in finished)
+            for t in part["trials"]:
+                assert t["seconds"] >= t["fit_seconds"] >= 0
+
+
+def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
+    import nnfs_lab.sweeps
+
+    calls = []
+    real = nnfs_lab.sweeps.sweep
+
+    def spy(configs, **kwargs):
+        calls.append(kwargs)
+        return real(configs, **kwargs)
+
+    monkeypatch.setattr(nnfs_lab.sweeps, "sweep", spy)
+    res = measure_sweep(
+        n_trials=2, max_epochs=3, refit_seeds=1, order=(1,), families=["nnfs"], workdir=tmp_path
+    )
+    assert len(calls) == 1
+    assert calls[0]["compare"] is False and calls[0]["workers"] == 1
+    assert calls[0]["tracking_uri"] == f"sqlite:///{tmp_path / 'run0-w1' / 'mlflow.db'}"
+    assert res["families"] == ["nnfs"] and res["max_epochs"] == 3 and res["n_trials"] == 2
+    assert len(res["store_seconds"]) == 1 and res["store_seconds"][0] > 0
+    one = res["1"]
+    assert one["trials"] == 2 and one["counts"] == {"COMPLETE": 2}
+    assert one["bookkeeping_ms_per_trial"] >= 0 and 0 <= one["bookkeeping_share"] <= 1
+    assert one["driver_seconds"] >= one["wall_seconds"] > 0
+    _check_against_stores(res, tmp_path, budget=2)
+
+
+@pytest.mark.slow
+def test_sweep_section_with_two_workers_and_both_families(tmp_path):
+    res = measure_sweep(n_trials=3, max_epochs=3, refit_seeds=1, order=(2, 1), workdir=tmp_path)
+    assert res["families"] == ["nnfs", "mlp"]
+    assert [r["workers"] for r in res["runs"]] == [2, 1]
+    for w in ("1", "2"):
+        assert res[w]["trials"] == 6 and set(res[w]["families"]) == {"nnfs", "mlp"}
+        assert res[w]["bookkeeping_ms_per_trial"] >= 0
+    assert all(p["workers"] == 2 for p in res["runs"][0]["parts"])
+    assert res["speedup_2_vs_1"] > 0
+    _check_against_stores(res, tmp_path, budget=3)
