@@ -54,21 +54,17 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "experiments" / "spiral.t
 
 
 def _set_budget_key(text: str, key: str, value: int) -> str:
-    """``text`` with ``[budget] key = value``, replacing the line or adding it."""
+    """``text`` with the ``[budget]`` line of ``key`` set to ``value``."""
     lines = text.splitlines(keepends=True)
-    header, in_budget = None, False
+    in_budget = False
     for i, line in enumerate(lines):
         stripped = line.split("#", 1)[0].strip()
         if stripped.startswith("["):
             in_budget = stripped == "[budget]"
-            header = i if in_budget else header
         elif in_budget and re.match(rf"{key}\s*=", stripped):
             lines[i] = f"{key} = {value}\n"
             return "".join(lines)
-    if header is None:
-        return text.rstrip("\n") + f"\n\n[budget]\n{key} = {value}\n"
-    lines.insert(header + 1, f"{key} = {value}\n")
-    return "".join(lines)
+    raise ValueError(f"no [budget] {key} line to override")
 
 
 def budget_config(
@@ -78,6 +74,8 @@ def budget_config(
 
     The copy is what the driver reads, by path, exactly as ``nnfs-lab sweep`` would: the
     benchmark depends on no config API. Trials per family are passed to the driver instead.
+    Only keys the file's ``[budget]`` already sets are overridden: which keys exist is the
+    experiment schema's business, and a key it does not know would fail the sweep.
 
     Parameters
     ----------
@@ -89,18 +87,22 @@ def budget_config(
     Returns
     -------
     dict
-        The copy, parsed (to report its name and budget).
+        The copy, parsed (to report its name and budget); ``"skipped_overrides"`` lists the
+        requested keys the file does not set.
     """
     text = source.read_text(encoding="utf-8")
-    for key, value in (("max_epochs", max_epochs), ("refit_seeds", refit_seeds)):
-        if value is not None:
+    present = tomllib.loads(text).get("budget", {})
+    wanted = {"max_epochs": max_epochs, "refit_seeds": refit_seeds}
+    skipped = [k for k, v in wanted.items() if v is not None and k not in present]
+    for key, value in wanted.items():
+        if value is not None and key in present:
             text = _set_budget_key(text, key, int(value))
     parsed = tomllib.loads(text)  # fail here, not in the driver, on a broken edit
-    for key, value in (("max_epochs", max_epochs), ("refit_seeds", refit_seeds)):
-        if value is not None and parsed.get("budget", {}).get(key) != value:
+    for key, value in wanted.items():
+        if key not in skipped and value is not None and parsed["budget"][key] != value:
             raise ValueError(f"{source}: could not set [budget] {key} = {value}")
     dest.write_text(text, encoding="utf-8")
-    return parsed
+    return {**parsed, "skipped_overrides": skipped}
 
 
 # ------------------------------------------------------------------------------- one run
@@ -252,6 +254,7 @@ def _results(
         "n_trials": n_trials if n_trials is not None else budget.get("n_trials"),
         "max_epochs": budget.get("max_epochs"),
         "refit_seeds": budget.get("refit_seeds"),
+        "skipped_overrides": parsed.get("skipped_overrides", []),
         "families": list(dict.fromkeys(p["family"] for r in runs for p in r["parts"])),
         "order": order,
         "store_seconds": [r["store_seconds"] for r in runs],

@@ -17,14 +17,17 @@ def test_budget_config_overrides_only_the_budget(tmp_path):
     assert parsed["budget"]["max_epochs"] == 7 and parsed["budget"]["refit_seeds"] == 1
     assert parsed["budget"]["n_trials"] == original["budget"]["n_trials"]
     assert parsed["models"] == original["models"] and parsed["pruner"] == original["pruner"]
-    assert tomllib.loads((tmp_path / "e.toml").read_text()) == parsed
+    written = tomllib.loads((tmp_path / "e.toml").read_text())
+    assert {**written, "skipped_overrides": []} == parsed
 
 
-def test_budget_config_adds_a_missing_key(tmp_path):
+def test_budget_config_skips_a_key_the_file_does_not_set(tmp_path):
+    # A key the experiment schema may not know is never added: the sweep would reject it.
     src = tmp_path / "src.toml"
-    src.write_text('name = "x"\n\n[budget]  # per family\nn_trials = 3\n\n[split]\ncv = 2\n')
-    parsed = budget_config(src, tmp_path / "out.toml", max_epochs=4)
-    assert parsed["budget"] == {"n_trials": 3, "max_epochs": 4}
+    src.write_text('name = "x"\n\n[budget]  # per family\nmax_epochs = 9\n\n[split]\ncv = 2\n')
+    parsed = budget_config(src, tmp_path / "out.toml", max_epochs=4, refit_seeds=1)
+    assert parsed["budget"] == {"max_epochs": 4}
+    assert parsed["skipped_overrides"] == ["refit_seeds"]
     assert parsed["split"] == {"cv": 2}
 
 
