@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export MPLBACKEND := Agg
 
-CONFIG ?= experiments/spiral.toml experiments/moons.toml
+CONFIG ?= experiments/spiral.toml experiments/moons.toml experiments/breast_cancer.toml
 TRIALS ?=
 WORKERS ?= 2
 TIMEOUT ?=

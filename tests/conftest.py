@@ -32,7 +32,10 @@ validation = 0.25
 [budget]
 n_trials = {n_trials}
 max_epochs = {max_epochs}
-refit_seeds = 2
+
+[evaluation]
+repeats = 1
+folds = 2
 
 [pruner]
 kind = "{pruner}"

@@ -198,6 +198,14 @@ class DecisionBoundaryRecorder:
         ax.set_xticks([])
         ax.set_yticks([])
 
+    def render_frames(self, dpi: int = 80) -> list[tuple[int, np.ndarray]]:
+        """Every recorded frame as ``(epoch, RGB array)``, rendered off-screen with Agg.
+
+        For viewers with their own player, e.g. MLflow's image step slider.
+        """
+        self._check_has_frames()
+        return list(zip(self.epochs, self._render_frames(dpi)))
+
     def _render_frames(self, dpi: int) -> list[np.ndarray]:
         """Every frame as an RGB array, rendered off-screen with Agg."""
         fig = Figure(figsize=(5, 5), dpi=dpi, layout="constrained")

@@ -47,9 +47,11 @@ __all__ = [
     "BudgetConfig",
     "ConfigError",
     "DatasetConfig",
+    "EvaluationConfig",
     "ExperimentConfig",
     "ModelConfig",
     "ParamSpec",
+    "ProtocolConfig",
     "PrunerConfig",
     "SplitConfig",
     "load_config",
@@ -69,7 +71,8 @@ class DatasetConfig:
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Test split and validation scheme (holdout fraction, or ``cv`` folds when set)."""
+    """The held-out set (``test_size``, never scored while tuning) and tuning's validation
+    scheme on the rest (a ``validation`` holdout fraction, or ``cv`` folds when set)."""
 
     test_size: float = 0.25
     validation: float = 0.2
@@ -89,12 +92,38 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class BudgetConfig:
-    """Trials per model family (and/or a timeout in seconds), epochs per trial, refit seeds."""
+    """Trials per model family (and/or a timeout in seconds) and epochs per fit."""
 
     n_trials: int | None = 20
     timeout: float | None = None
     max_epochs: int = 100
-    refit_seeds: int = 5
+
+
+@dataclass(frozen=True)
+class ProtocolConfig:
+    """How every family trains, applied by the sweep's own loop to all of them alike.
+
+    ``stopping = "none"`` trains exactly ``budget.max_epochs`` epochs (pruning aside);
+    ``"val_loss"`` stops once the validation log loss has not improved by ``min_delta`` for
+    ``patience`` epochs.
+    """
+
+    stopping: str = "none"
+    patience: int = 10
+    min_delta: float = 1e-4
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """The verdict's resampling: ``repeats`` x ``folds`` stratified folds of the held-out set.
+
+    Each fold's model trains on all development data plus the other held-out folds and is
+    scored on its fold, which tuning never saw; seeds vary from fold to fold.
+    """
+
+    repeats: int = 3
+    folds: int = 5
+    alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -123,6 +152,8 @@ class ExperimentConfig:
     dataset: DatasetConfig = field(default_factory=lambda: DatasetConfig(name="spiral"))
     split: SplitConfig = field(default_factory=SplitConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     pruner: PrunerConfig = field(default_factory=PrunerConfig)
     models: tuple[ModelConfig, ...] = ()
     #: The file's text, logged with the runs so a sweep can be reproduced from the store alone.
@@ -146,7 +177,7 @@ class ExperimentConfig:
 
 
 _TOP_KEYS = {"name", "description", "seed", "objective", "trial_plots", "dataset", "split",
-             "budget", "pruner", "models"}  # fmt: skip
+             "budget", "protocol", "evaluation", "pruner", "models"}  # fmt: skip
 _RESERVED_REASON = "is set by the sweep (use [budget] / seed instead)"
 
 
@@ -208,17 +239,46 @@ def _parse_split(r: Reader, top: dict) -> SplitConfig:
 
 
 def _parse_budget(r: Reader, top: dict) -> BudgetConfig:
-    keys = {"n_trials", "timeout", "max_epochs", "refit_seeds"}
+    keys = {"n_trials", "timeout", "max_epochs"}
     b = r.table(top.get("budget", {}), "budget", keys)
     budget = BudgetConfig(
         n_trials=r.get(b, "budget", "n_trials", (int,), 20),
         timeout=r.get(b, "budget", "timeout", (int, float), None),
         max_epochs=r.get(b, "budget", "max_epochs", (int,), 100),
-        refit_seeds=r.get(b, "budget", "refit_seeds", (int,), 5),
     )
-    for k in ("n_trials", "timeout", "max_epochs", "refit_seeds"):
+    for k in keys:
         r.positive(getattr(budget, k), f"budget.{k}")
     return budget
+
+
+def _parse_protocol(r: Reader, top: dict) -> ProtocolConfig:
+    p = r.table(top.get("protocol", {}), "protocol", {"stopping", "patience", "min_delta"})
+    d = ProtocolConfig()
+    protocol = ProtocolConfig(
+        stopping=r.get(p, "protocol", "stopping", (str,), d.stopping),
+        patience=r.get(p, "protocol", "patience", (int,), d.patience),
+        min_delta=r.get(p, "protocol", "min_delta", (int, float), d.min_delta),
+    )
+    r.choice(protocol.stopping, "protocol.stopping", ("none", "val_loss"))
+    r.positive(protocol.patience, "protocol.patience")
+    r.positive(protocol.min_delta, "protocol.min_delta", strict=False)
+    return protocol
+
+
+def _parse_evaluation(r: Reader, top: dict) -> EvaluationConfig:
+    e = r.table(top.get("evaluation", {}), "evaluation", {"repeats", "folds", "alpha"})
+    d = EvaluationConfig()
+    ev = EvaluationConfig(
+        repeats=r.get(e, "evaluation", "repeats", (int,), d.repeats),
+        folds=r.get(e, "evaluation", "folds", (int,), d.folds),
+        alpha=r.get(e, "evaluation", "alpha", (float,), d.alpha),
+    )
+    r.positive(ev.repeats, "evaluation.repeats")
+    if ev.folds < 2:
+        raise r.fail("evaluation.folds", f"must be >= 2 folds, got {ev.folds}")
+    if not 0 < ev.alpha < 1:
+        raise r.fail("evaluation.alpha", f"must be in (0, 1), got {ev.alpha!r}")
+    return ev
 
 
 def _parse_pruner(r: Reader, top: dict) -> PrunerConfig:
@@ -288,6 +348,8 @@ def parse_config(text: str, file: str = "<string>") -> ExperimentConfig:
         dataset=_parse_dataset(r, top),
         split=_parse_split(r, top),
         budget=_parse_budget(r, top),
+        protocol=_parse_protocol(r, top),
+        evaluation=_parse_evaluation(r, top),
         pruner=_parse_pruner(r, top),
         models=_parse_models(r, top),
         source=text,

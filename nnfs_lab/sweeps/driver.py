@@ -126,7 +126,7 @@ def sweep(
     uri = tracking.resolve_tracking_uri(tracking_uri)
     spec = resolve_storage(storage, uri)
     tracking.check_tracking_uri(uri)
-    client = tracking.get_client(uri)
+    client = _ready_store(uri, echo)
     results: list[SweepResult] = []
     for cfg in cfgs:
         exp_id = tracking.ensure_experiment(client, cfg.name, uri)
@@ -142,6 +142,22 @@ def sweep(
             echo("")
             echo(format_comparison(compare_experiment(client, exp_id, log=True)))
     return results
+
+
+def _ready_store(uri: str, echo: Callable[[str], None]):
+    """The MLflow client, its store created (schema migrations) before any worker starts.
+
+    Creating a fresh sqlite store takes seconds; it is done once here, timed and reported
+    apart from the sweep, and never by several processes at once.
+    """
+    db = tracking.sqlite_path(uri)
+    fresh = db is not None and not db.exists()
+    t0 = time.perf_counter()
+    client = tracking.get_client(uri)
+    client.search_experiments(max_results=1)  # the first request creates and migrates the DB
+    if fresh:
+        echo(f"created the tracking store {db} in {time.perf_counter() - t0:.1f}s")
+    return client
 
 
 def _link_study(study: Any, task: WorkerTask, exp_id: str, parent_id: str) -> None:
@@ -230,10 +246,10 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     wall = time.perf_counter() - t0
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
-    ran = sum(1 for t in study.get_trials(deepcopy=False)
-              if t.state.is_finished() and t.number not in finished_before)  # fmt: skip
-    return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, wall, ran,
-                           echo)  # fmt: skip
+    ran = {t.number for t in study.get_trials(deepcopy=False)
+           if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
+    session = {"wall": wall, "ran": ran, "workers": max(1, n_local)}
+    return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, session, echo)
 
 
 def join(

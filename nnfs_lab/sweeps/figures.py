@@ -1,8 +1,9 @@
-"""Figures a sweep logs: a trial's learning curves and decision boundary, the study's Optuna
-plots, and the best configuration's training animation.
+"""Figures a sweep logs once its study is done: learning curves of the best trials, Optuna's
+study plots, and the shipped model's decision boundary while it trained.
 
-Every function here is best-effort: a figure that cannot be drawn is reported, never fatal.
-The process entry points (CLI, spawned workers, Makefile) select matplotlib's Agg backend.
+Nothing here runs inside a trial (a figure costs more than a small trial's fit). Every function
+is best-effort: a figure that cannot be drawn is reported, never fatal. The process entry points
+(CLI, spawned workers, Makefile) select matplotlib's Agg backend.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from nnfs_lab.nn import logs
+from nnfs_lab.sweeps.protocol import TRAIN_LOSS, VAL_ACCURACY, VAL_LOSS
 
-__all__ = ["best_trial_animation", "study_plots", "trial_plots"]
+__all__ = ["log_boundary_frames", "log_trial_curves", "study_plots"]
+
+#: MLflow metric -> the key plots.plot_learning_curves reads.
+_CURVE_KEYS = {TRAIN_LOSS: logs.LOSS, VAL_LOSS: logs.VAL_LOSS, VAL_ACCURACY: logs.VAL_SCORE,
+               logs.LEARNING_RATE: logs.LEARNING_RATE}  # fmt: skip
 
 
 def _save(fig: Any, path: Path, dpi: int) -> Path:
@@ -25,30 +31,31 @@ def _save(fig: Any, path: Path, dpi: int) -> Path:
     return path
 
 
-def trial_plots(history: list[dict], fitted: tuple | None, out: Path, title: str,
-                *, boundary: bool) -> list[Path]:  # fmt: skip
-    """Learning curves of ``history`` and, for 2-D data, ``fitted``'s decision boundary.
+def log_trial_curves(client: Any, run_id: str, title: str) -> bool:
+    """Draw a finished trial's learning curves from its MLflow metrics; log them on its run.
 
-    ``fitted`` is ``(estimator, X_tr, y_tr, X_va, y_va)`` or None.
+    Returns whether a figure was logged.
     """
-    from nnfs_lab import plots
+    from nnfs_lab.plots import plot_learning_curves
 
-    paths: list[Path] = []
-    if history:
-        try:
-            fig = plots.plot_learning_curves(history, title=title)
-            paths.append(_save(fig, out / "learning_curves.png", 80))
-        except Exception as exc:  # a broken plot must not fail the trial
-            warnings.warn(f"learning-curve plot failed: {exc}", stacklevel=2)
-    if boundary and fitted is not None and fitted[1].shape[1] == 2:
-        est, X_tr, y_tr, X_va, y_va = fitted
-        try:
-            fig = plots.plot_decision_boundary(est, X_tr, y_tr, X_test=X_va, y_test=y_va,
-                                               resolution=80, title=title)  # fmt: skip
-            paths.append(_save(fig, out / "decision_boundary.png", 80))
-        except Exception as exc:  # e.g. the model never finished one epoch
-            warnings.warn(f"decision-boundary plot failed: {exc}", stacklevel=2)
-    return paths
+    by_step: dict[int, dict[str, float]] = {}
+    for metric, key in _CURVE_KEYS.items():
+        for m in client.get_metric_history(run_id, metric):
+            if m.step >= 1:  # step 0 holds the trial's single values
+                by_step.setdefault(m.step, {logs.EPOCH: m.step})[key] = m.value
+    if not by_step:
+        return False
+    try:
+        fig = plot_learning_curves([by_step[s] for s in sorted(by_step)], title=title)
+        client.log_figure(run_id, fig, "learning_curves.png")
+    except Exception as exc:  # a broken plot must not fail the sweep
+        warnings.warn(f"learning curves of run {run_id} failed: {exc}", stacklevel=2)
+        return False
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    return True
 
 
 def study_plots(
@@ -87,28 +94,15 @@ def study_plots(
     return paths
 
 
-def best_trial_animation(family: Any, params: dict[str, Any], fold: tuple[np.ndarray, ...],
-                         *, seed: int, max_epochs: int, out: Path) -> Path | None:  # fmt: skip
-    """GIF of ``params``' decision boundary while it trains on ``fold`` (2-D data only).
-
-    ``fold`` is ``(X_tr, y_tr, X_va, y_va)``, already scaled.
+def log_boundary_frames(client: Any, run_id: str, recorder: Any, out: Path) -> Path | None:
+    """Log a :class:`~nnfs_lab.plots.DecisionBoundaryRecorder`'s frames on ``run_id`` as images
+    with ``step=epoch`` (MLflow's UI shows them with a step slider); return the GIF of the same
+    frames, written to ``out`` (the caller logs it once), or None when nothing was recorded.
     """
-    X_tr, y_tr, X_va, y_va = fold
-    if X_tr.shape[1] != 2:
-        return None
-    from nnfs_lab.plots import DecisionBoundaryRecorder
-
-    est = family.build(params, seed=seed, max_epochs=max_epochs)
-    rec = DecisionBoundaryRecorder(X_tr, y_tr, X_test=X_va, y_test=y_va, max_frames=40,
-                                   resolution=60)  # fmt: skip
-
-    def on_epoch(logs: dict) -> None:
-        rec.on_epoch_end(est, int(logs["epoch"]), logs)
-
     try:
-        family.train(est, X_tr, y_tr, X_val=X_va, y_val=y_va, on_epoch=on_epoch)
-        rec.on_train_end(est)
-        return rec.save_gif(out / "training_animation.gif", fps=8, dpi=60)
+        for epoch, rgb in recorder.render_frames(dpi=60):
+            client.log_image(run_id, rgb, key="decision_boundary", step=int(epoch))
+        return recorder.save_gif(out / "training_animation.gif", fps=8, dpi=60)
     except Exception as exc:  # an animation is a nicety; never fail the sweep for it
-        warnings.warn(f"best-trial animation failed: {exc}", stacklevel=2)
+        warnings.warn(f"decision-boundary frames failed: {exc}", stacklevel=2)
         return None

@@ -1,20 +1,20 @@
 """The Optuna objective: one trial fits one configuration of one family on each validation fold.
 
-A trial samples its parameters (:mod:`~nnfs_lab.sweeps.space`), trains each fold under the
-family's protocol (:mod:`~nnfs_lab.sweeps.families`), reports the validation metric to the pruner
-at the steps it evaluates, and returns the mean validation score. Every trial is an MLflow child
-run whose status follows the trial: COMPLETE -> FINISHED, PRUNED -> KILLED, FAIL -> FAILED.
+A trial samples its parameters (:mod:`~nnfs_lab.sweeps.space`), trains each fold under the shared
+protocol (:mod:`~nnfs_lab.sweeps.protocol`), reports the validation metric to the pruner at the
+steps it evaluates, and returns the mean validation score over folds. Its MLflow child run gets
+one batched write when the trial ends (per-epoch curves as steps, summary values at step 0), and
+its status follows the trial: COMPLETE -> FINISHED, PRUNED -> KILLED, FAIL -> FAILED. Nothing is
+drawn here: figures are made after the study (:mod:`~nnfs_lab.sweeps.summary`).
 """
 
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,20 +24,20 @@ from nnfs_lab.nn import logs
 from nnfs_lab.sweeps.attrs import ATTR_ERROR, ATTR_FIT_SECONDS, ATTR_RETRY_OF, ATTR_RUN_ID
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, fold_arrays
-from nnfs_lab.sweeps.families import get_family, probability_scores
-from nnfs_lab.sweeps.figures import trial_plots
+from nnfs_lab.sweeps.families import get_family
+from nnfs_lab.sweeps.protocol import VAL_ACCURACY, VAL_LOSS, EpochProtocol, StoppingRule
 from nnfs_lab.sweeps.sampling import pruner_can_act
 from nnfs_lab.sweeps.space import suggest_params
 
-__all__ = ["SweepHooks", "TrialContext", "TrialRecord", "make_objective"]
+__all__ = ["SweepHooks", "TrialContext", "TrialRecord", "make_objective", "trial_summary"]
 
 
 @dataclass
 class SweepHooks:
     """Injection points (tests, debugging); both may raise ``optuna.TrialPruned`` or any error.
 
-    before_trial(trial, params) runs after sampling, before fitting; on_epoch(trial, logs) after
-    every epoch's pruning check. Must be picklable when workers run in other processes.
+    before_trial(trial, params) runs after sampling, before fitting; on_epoch(trial, record)
+    after every epoch's pruning check. Must be picklable when workers run in other processes.
     """
 
     before_trial: Callable[[Any, dict[str, Any]], None] | None = None
@@ -62,40 +62,42 @@ class TrialRecord:
     """What a trial leaves behind for its MLflow run, whatever its outcome."""
 
     history: list[dict] = field(default_factory=list)
-    #: ``(estimator, X_tr, y_tr, X_va, y_va)`` of the last fold trained.
-    fitted: tuple | None = None
+    #: (accuracy, log loss) of each finished fold, on its validation data.
     val_scores: list[tuple[float, float]] = field(default_factory=list)
     pruned_step: int | None = None
     error: str | None = None
+    #: Seconds in the families' training loops (epochs and the per-epoch validation scoring
+    #: the protocol needs), without the time spent reporting to Optuna's pruner.
+    fit_seconds: float = 0.0
+    report_seconds: float = 0.0
 
-    @property
-    def fit_seconds(self) -> float:
-        """Seconds spent inside the training epochs, over all folds."""
-        return float(sum(h[logs.SECONDS] for h in self.history if logs.SECONDS in h))
 
-
-def _epoch_hook(ctx: TrialContext, trial, rec: TrialRecord, *, fold: int) -> Callable:
+def _then(ctx: TrialContext, trial, rec: TrialRecord, *, fold: int) -> Callable:
+    """Per-epoch continuation: the step number, pruning, the test hook."""
     import optuna
 
     cfg = ctx.cfg
-    key = logs.VAL_SCORE if cfg.objective == "accuracy" else logs.VAL_LOSS
+    key = VAL_ACCURACY if cfg.objective == "accuracy" else VAL_LOSS
     offset = fold * cfg.budget.max_epochs
 
-    def on_epoch(record: dict) -> None:
+    def then(record: dict) -> None:
         step = record["step"] = offset + int(record[logs.EPOCH])
         if cfg.split.cv:
             record["fold"] = fold
         rec.history.append(record)
         value = record.get(key)
         if value is not None and math.isfinite(value) and pruner_can_act(cfg.pruner, step):
+            t0 = time.perf_counter()
             trial.report(float(value), step)
-            if trial.should_prune():
+            prune = trial.should_prune()
+            rec.report_seconds += time.perf_counter() - t0
+            if prune:
                 rec.pruned_step = step
                 raise optuna.TrialPruned(f"pruned at step {step}")
         if ctx.hooks.on_epoch is not None:
             ctx.hooks.on_epoch(trial, record)
 
-    return on_epoch
+    return then
 
 
 def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: TrialRecord) -> float:
@@ -104,18 +106,21 @@ def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: TrialRecor
     for k in range(len(data.folds)):
         X_tr, y_tr, X_va, y_va = fold_arrays(data, k, cfg.dataset.scale)
         est = fam.build(params, seed=cfg.seed, max_epochs=cfg.budget.max_epochs)
-        rec.fitted = (est, X_tr, y_tr, X_va, y_va)
-        on_epoch = _epoch_hook(ctx, trial, rec, fold=k)
-        fam.train(est, X_tr, y_tr, X_val=X_va, y_val=y_va, on_epoch=on_epoch)
-        # Score the fitted model rather than trusting the last log: with early stopping the
-        # estimator may have restored an earlier epoch's weights.
-        rec.val_scores.append(probability_scores(est, X_va, y_va))
+        protocol = EpochProtocol(X_va, y_va, StoppingRule(cfg.protocol),
+                                 then=_then(ctx, trial, rec, fold=k))  # fmt: skip
+        t0, reported = time.perf_counter(), rec.report_seconds
+        try:
+            fam.train(est, X_tr, y_tr, on_epoch=protocol)
+        finally:
+            rec.fit_seconds += time.perf_counter() - t0 - (rec.report_seconds - reported)
+        last = protocol.history[-1]  # scored on the model as it ended
+        rec.val_scores.append((last[VAL_ACCURACY], last[VAL_LOSS]))
     acc = float(np.mean([a for a, _ in rec.val_scores]))
     ll = float(np.mean([b for _, b in rec.val_scores]))
     return acc if cfg.objective == "accuracy" else ll
 
 
-def _start_run(ctx: TrialContext, trial, params: dict[str, Any]) -> str:
+def _start_run(ctx: TrialContext, trial) -> str:
     extra = {"nnfs_lab.worker": ctx.worker}
     retried = trial.user_attrs.get(ATTR_RETRY_OF)
     if retried is not None:
@@ -123,7 +128,7 @@ def _start_run(ctx: TrialContext, trial, params: dict[str, Any]) -> str:
     run_id = tracking.start_trial_run(
         ctx.client, ctx.experiment_id, ctx.parent_run_id,
         study_name=ctx.cfg.study_name(ctx.family), family=ctx.family,
-        trial_number=trial.number, params=params, extra_tags=extra,
+        trial_number=trial.number, params={}, extra_tags=extra,
     )  # fmt: skip
     trial.set_user_attr(ATTR_RUN_ID, run_id)
     return run_id
@@ -134,7 +139,7 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
 
     Raises ``optuna.TrialPruned`` for pruned trials; any other exception (including a diverged
     fit) means the trial failed. Either way the child run is finished before the exception
-    leaves, with its status, metrics, error and plots.
+    leaves, with its status, metrics and error.
     """
     import optuna
 
@@ -142,7 +147,7 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
 
     def objective(trial: optuna.Trial) -> float:
         params = {**model.fixed, **suggest_params(trial, model.search)}
-        run_id = _start_run(ctx, trial, params)
+        run_id = _start_run(ctx, trial)
         rec, state, t0 = TrialRecord(), "FAIL", time.perf_counter()
         try:
             if ctx.hooks.before_trial is not None:
@@ -161,42 +166,37 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
             raise
         finally:
             trial.set_user_attr(ATTR_FIT_SECONDS, rec.fit_seconds)
-            _finish_trial(ctx, run_id, trial, state, rec, time.perf_counter() - t0)
+            _finish_trial(ctx, run_id, state, rec, params, time.perf_counter() - t0)
 
     return objective
 
 
-def _final_metrics(rec: TrialRecord, seconds: float) -> dict[str, float]:
-    epochs = [h[logs.SECONDS] for h in rec.history if logs.SECONDS in h]
+def trial_summary(rec: TrialRecord, seconds: float) -> dict[str, float]:
+    """A trial's single values (logged at step 0, named apart from the per-epoch curves)."""
     acc = [a for a, _ in rec.val_scores]
     ll = [b for _, b in rec.val_scores]
+    n_epochs = len(rec.history)
     final = {
         "trial_seconds": seconds,
-        "n_epochs": float(len(rec.history)),
-        "fit_seconds_per_epoch": float(np.mean(epochs)) if epochs else math.nan,
-        "val_accuracy": float(np.mean(acc)) if acc else math.nan,
-        "val_log_loss": float(np.mean(ll)) if ll else math.nan,
+        "fit_seconds": rec.fit_seconds,
+        "n_epochs": float(n_epochs),
+        "ms_per_epoch": 1000 * rec.fit_seconds / n_epochs if n_epochs else math.nan,
+        "val_accuracy_mean": float(np.mean(acc)) if acc else math.nan,
+        "val_log_loss_mean": float(np.mean(ll)) if ll else math.nan,
     }
     if rec.pruned_step is not None:
         final["pruned_step"] = float(rec.pruned_step)
     return final
 
 
-def _finish_trial(ctx: TrialContext, run_id, trial, state, rec: TrialRecord, seconds) -> None:
+def _finish_trial(ctx: TrialContext, run_id: str, state: str, rec: TrialRecord,
+                  params: dict[str, Any], seconds: float) -> None:  # fmt: skip
     tags = {"nnfs_lab.error": rec.error[:4000]} if rec.error else {}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            arts = []
-            if ctx.cfg.trial_plots and state != "FAIL":
-                title = f"{ctx.cfg.study_name(ctx.family)} trial {trial.number} ({state})"
-                # Boundaries of completed trials only: a pruned model's map says little, and
-                # the plot is a good share of a small trial's time.
-                arts = trial_plots(rec.history, rec.fitted, Path(tmp), title,
-                                   boundary=state == "COMPLETE")  # fmt: skip
-            tracking.finish_trial_run(
-                ctx.client, run_id, state=state, history=rec.history,
-                final_metrics=_final_metrics(rec, seconds), tags=tags, artifacts=arts,
-            )  # fmt: skip
+        tracking.finish_trial_run(
+            ctx.client, run_id, state=state, history=rec.history,
+            final_metrics=trial_summary(rec, seconds), params=params, tags=tags,
+        )  # fmt: skip
     except Exception as exc:  # never hide the trial's own outcome behind a logging error
         warnings.warn(f"could not finish MLflow run {run_id}: {exc}", stacklevel=2)
         try:

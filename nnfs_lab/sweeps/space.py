@@ -156,37 +156,41 @@ def parse_param(r: Reader, raw: Any, key: str, name: str) -> ParamSpec:
 _MISSING = object()
 
 
+def _sample(trial: optuna.Trial, spec: ParamSpec) -> Any:
+    if spec.kind == "categorical":
+        return trial.suggest_categorical(spec.name, [encode_choice(c) for c in spec.choices])
+    if spec.kind == "int":
+        return trial.suggest_int(spec.name, spec.low, spec.high, step=int(spec.step or 1),
+                                 log=spec.log)  # fmt: skip
+    if spec.allow_zero:
+        trial.suggest_categorical(use_flag(spec.name), [True, False])
+    return trial.suggest_float(spec.name, spec.low, spec.high, log=spec.log, step=spec.step)
+
+
 def suggest_params(trial: optuna.Trial, specs: Sequence[ParamSpec]) -> dict[str, Any]:
-    """Sample one configuration; returns estimator parameters (decoded, zeros filled in)."""
-    out: dict[str, Any] = {}
+    """Sample one configuration; returns estimator parameters (decoded, zeros filled in).
+
+    Every parameter is sampled in every trial, also an ``allow_zero`` value whose ``use_``
+    flag is off and a ``when`` parameter whose condition fails (the estimator then gets 0.0,
+    or its default): Optuna's importance evaluators skip parameters missing from some trials,
+    and decay, L1 or L2 would otherwise never get an importance.
+    """
     for spec in specs:
-        if any(out.get(k, _MISSING) not in vals for k, vals in spec.when.items()):
-            continue
-        if spec.kind == "categorical":
-            v = trial.suggest_categorical(spec.name, [encode_choice(c) for c in spec.choices])
-            out[spec.name] = _decode_choice(v, spec)
-        elif spec.kind == "int":
-            out[spec.name] = trial.suggest_int(
-                spec.name, spec.low, spec.high, step=int(spec.step or 1), log=spec.log
-            )
-        elif spec.allow_zero and not trial.suggest_categorical(use_flag(spec.name), [True, False]):
-            out[spec.name] = 0.0
-        else:
-            out[spec.name] = trial.suggest_float(
-                spec.name, spec.low, spec.high, log=spec.log, step=spec.step
-            )
-    return out
+        _sample(trial, spec)
+    return decode_params(specs, trial.params)
 
 
 def decode_params(specs: Sequence[ParamSpec], params: dict[str, Any]) -> dict[str, Any]:
-    """Estimator parameters of a finished trial from its Optuna ``params``."""
+    """Estimator parameters of a trial from its Optuna ``params``."""
     out: dict[str, Any] = {}
     for spec in specs:
-        if spec.name in params:
+        if any(out.get(k, _MISSING) not in vals for k, vals in spec.when.items()):
+            continue  # the condition fails: the estimator's default applies
+        if spec.allow_zero and params.get(use_flag(spec.name)) is False:
+            out[spec.name] = 0.0
+        elif spec.name in params:
             v = params[spec.name]
             out[spec.name] = _decode_choice(v, spec) if spec.kind == "categorical" else v
-        elif spec.allow_zero and params.get(use_flag(spec.name)) is False:
-            out[spec.name] = 0.0
     return out
 
 

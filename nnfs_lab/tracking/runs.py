@@ -156,7 +156,8 @@ def start_trial_run(
         **(extra_tags or {}),
     }
     run = client.create_run(experiment_id, tags=tags, run_name=f"{family}-trial-{trial_number:03d}")
-    log_batch_chunked(client, run.info.run_id, params=params)
+    if params:
+        log_batch_chunked(client, run.info.run_id, params=params)
     return run.info.run_id
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nnfs_lab.tracking.runs import STATUS_OF_STATE, TAG_STATE, log_batch_chunked
@@ -38,19 +37,19 @@ def finish_trial_run(
     state: str,
     history: Sequence[Mapping[str, Any]] = (),
     final_metrics: Mapping[str, float] | None = None,
+    params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
-    artifacts: Iterable[Path] = (),
 ) -> None:
-    """Log a trial's per-epoch and final metrics in one batch, its artifacts, and end the run.
+    """Write a finished trial in one batch (params, per-epoch curves, single values, tags) and
+    end its run: two requests, whatever the number of epochs (up to MLflow's batch limits).
 
     ``state`` is the Optuna state name; the run ends FINISHED / KILLED / FAILED accordingly.
+    Per-epoch values are steps >= 1; the single values (``final_metrics``) are logged at step 0.
     """
     metrics = history_metrics(history)
-    last = max((s for _, _, s in metrics), default=0)
     for k, v in (final_metrics or {}).items():
         if v is not None and math.isfinite(v):
-            metrics.append((k, float(v), last))
-    log_batch_chunked(client, run_id, metrics=metrics, tags={TAG_STATE: state, **(tags or {})})
-    for path in artifacts:
-        client.log_artifact(run_id, str(path), artifact_path="plots")
+            metrics.append((k, float(v), 0))
+    log_batch_chunked(client, run_id, metrics=metrics, params=params,
+                      tags={TAG_STATE: state, **(tags or {})})  # fmt: skip
     client.set_terminated(run_id, status=STATUS_OF_STATE.get(state, "FAILED"))

@@ -1,34 +1,58 @@
+"""Every family under the same protocol: same epochs, same metric definitions."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import log_loss
 
-optuna = pytest.importorskip("optuna")
+from nnfs_lab.sweeps.config import ProtocolConfig
+from nnfs_lab.sweeps.families import FAMILIES, get_family
+from nnfs_lab.sweeps.protocol import VAL_LOSS, EpochProtocol, StoppingRule
 
-from nnfs_lab.sweeps import families  # noqa: E402
-
-SPACE = """
-[dataset]
-name = "spiral"
-params = { n_samples = 20 }
-[models.mlp.search]
-hidden_layer_sizes = { choices = [[8], [8, 4]] }
-solver = { choices = ["adam", "sgd"] }
-momentum = { low = 0.5, high = 0.9, when = { solver = "sgd" } }
-alpha = { low = 1e-6, high = 1e-2, log = true, allow_zero = true }
-batch_size = { low = 8, high = 64, log = true }
-"""
+PARAMS = {"nnfs": {"hidden_layer_sizes": (8,), "batch_size": 16},
+          "mlp": {"hidden_layer_sizes": (8,), "batch_size": 16}}  # fmt: skip
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_scores_match_sklearn():
-    from sklearn.metrics import accuracy_score, log_loss
-    from sklearn.neural_network import MLPClassifier
-
+def _data():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 3))
-    y = np.array(["a", "b", "c"])[rng.integers(0, 3, 60)]
-    est = MLPClassifier((5,), max_iter=30, random_state=0).fit(X, y)
-    acc, ll = families.probability_scores(est, X, y)
-    assert acc == pytest.approx(accuracy_score(y, est.predict(X)))
-    assert ll == pytest.approx(log_loss(y, est.predict_proba(X), labels=est.classes_))
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return X[:60], y[:60], X[60:], y[60:]
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_val_loss_is_sklearn_log_loss_and_epochs_are_the_budget(name):
+    X, y, X_val, y_val = _data()
+    fam = get_family(name)
+    est = fam.build(PARAMS[name], seed=0, max_epochs=7)
+    protocol = EpochProtocol(X_val, y_val, StoppingRule(ProtocolConfig(stopping="none")))
+    assert fam.train(est, X, y, on_epoch=protocol) == 7  # no stopping of its own
+    assert [r["epoch"] for r in protocol.history] == list(range(1, 8))
+    expected = log_loss(y_val, est.predict_proba(X_val), labels=est.classes_)
+    assert protocol.history[-1][VAL_LOSS] == pytest.approx(expected, rel=1e-12)
+    assert {"train_loss", "learning_rate", "seconds"} <= set(protocol.history[-1])
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_fit_epochs_runs_exactly_the_budget(name):
+    X, y, _, _ = _data()
+    fam = get_family(name)
+    # A plateau after 1 epoch would stop an estimator's own rule at once; the sweep's never.
+    params = {**PARAMS[name], "learning_rate" if name == "nnfs" else "learning_rate_init": 1e-9}
+    assert fam.fit_epochs(fam.build(params, seed=0, max_epochs=30), X, y) == 30
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_the_protocol_stops_every_family_alike(name):
+    X, y, X_val, y_val = _data()
+    fam = get_family(name)
+    rule = StoppingRule(ProtocolConfig(stopping="val_loss", patience=1, min_delta=10.0))
+    protocol = EpochProtocol(X_val, y_val, rule)
+    # min_delta = 10: epoch 1 improves on infinity, epoch 2 cannot: stop after 2 epochs.
+    assert fam.train(fam.build(PARAMS[name], seed=0, max_epochs=50), X, y, on_epoch=protocol) == 2
+
+
+def test_stopping_parameters_are_reserved_for_every_family():
+    for fam in FAMILIES.values():
+        assert {"random_state", "early_stopping", "tol", "n_iter_no_change"} <= fam.reserved

@@ -33,7 +33,7 @@ def test_objective_logs_one_finished_run_per_trial(tmp_cwd: Path, tiny_config, f
         assert run.info.status == "FINISHED"
         assert run.data.tags[tracking.TAG_PARENT] == parent
         m = run.data.metrics
-        assert m["val_accuracy"] == pytest.approx(trial.value)
+        assert m["val_accuracy_mean"] == pytest.approx(trial.value)
         assert m["n_epochs"] == 4  # no pruner, no stopping rule hit in 4 epochs
         assert 0 < trial.user_attrs[ATTR_FIT_SECONDS] <= m["trial_seconds"]
         assert len(client.get_metric_history(run.info.run_id, "val_loss")) == 4

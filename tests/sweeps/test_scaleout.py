@@ -61,7 +61,7 @@ validation = 0.25
 [budget]
 n_trials = {n_trials}
 max_epochs = {max_epochs}
-refit_seeds = 2
+
 
 [pruner]
 kind = "none"

@@ -1,0 +1,143 @@
+"""The verdict's data: each family's best configuration scored on folds tuning never saw.
+
+The held-out set (``split.test_size`` of the data, never scored while tuning) is cut into
+``evaluation.repeats`` x ``evaluation.folds`` stratified folds. For each fold, every family's
+model trains on all development data plus the other held-out folds and is scored on the fold;
+the fold's seed (``seed + repeat * folds + fold``) initializes every family alike, so the
+families' scores pair up fold by fold. A fit that diverges is recorded FAILED, not fatal.
+Fits follow the shared protocol: exactly ``max_epochs`` epochs in one plain, timed call, or,
+with a stopping rule, epoch by epoch against an inner validation split.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nnfs_lab.sweeps.config import ExperimentConfig
+from nnfs_lab.sweeps.data import SplitData, scale_split
+from nnfs_lab.sweeps.families import Family, get_family
+from nnfs_lab.sweeps.protocol import EpochProtocol, StoppingRule, probability_scores
+
+__all__ = ["OUTER_COLUMNS", "OuterFold", "evaluate_family", "outer_folds", "refit_on_development"]
+
+#: Columns of the per-fold table (``outer_scores.csv`` on each parent run).
+OUTER_COLUMNS = (
+    "family",
+    "repeat",
+    "fold",
+    "seed",
+    "status",
+    "test_accuracy",
+    "test_log_loss",
+    "n_epochs",
+    "fit_seconds",
+    "ms_per_epoch",
+    "n_train",
+    "n_test",
+    "error",
+)
+
+
+@dataclass(frozen=True)
+class OuterFold:
+    """One fold of the held-out set: indices into ``SplitData.X_test``."""
+
+    repeat: int
+    fold: int
+    seed: int
+    train: np.ndarray
+    test: np.ndarray
+
+
+def outer_folds(cfg: ExperimentConfig, data: SplitData) -> list[OuterFold]:
+    """The repeated (stratified) K-fold of the held-out set, deterministic given ``cfg.seed``."""
+    from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
+
+    ev = cfg.evaluation
+    cls = RepeatedStratifiedKFold if cfg.split.stratify else RepeatedKFold
+    splitter = cls(n_splits=ev.folds, n_repeats=ev.repeats, random_state=cfg.seed)
+    out = []
+    for i, (tr, te) in enumerate(splitter.split(data.X_test, data.y_test)):
+        repeat, fold = divmod(i, ev.folds)
+        out.append(OuterFold(repeat, fold, cfg.seed + i, tr, te))
+    return out
+
+
+def _fit(cfg: ExperimentConfig, fam: Family, est: Any, X: np.ndarray, y: np.ndarray, seed: int,
+         then=None) -> int:  # fmt: skip
+    """Train ``est`` under the protocol; the number of epochs it ran.
+
+    Without a stopping rule (and without ``then``) it is one plain call of exactly
+    ``max_epochs`` epochs; a stopping rule watches an inner validation split of ``X``.
+    """
+    if cfg.protocol.stopping == "none" and then is None:
+        return fam.fit_epochs(est, X, y)
+    X_va = y_va = None
+    if cfg.protocol.stopping != "none":
+        from sklearn.model_selection import train_test_split
+
+        X, X_va, y, y_va = train_test_split(X, y, test_size=cfg.split.validation,
+                                            random_state=seed,
+                                            stratify=y if cfg.split.stratify else None)  # fmt: skip
+    protocol = EpochProtocol(X_va, y_va, StoppingRule(cfg.protocol), then=then)
+    return fam.train(est, X, y, on_epoch=protocol)
+
+
+def _score_fold(cfg, fam: Family, params, data: SplitData, fold: OuterFold) -> dict[str, Any]:
+    X_fit = np.concatenate([data.X_train, data.X_test[fold.train]])
+    y_fit = np.concatenate([data.y_train, data.y_test[fold.train]])
+    _, (X_fit, X_te) = scale_split(cfg.dataset.scale, X_fit, data.X_test[fold.test])
+    row: dict[str, Any] = {
+        "family": fam.name,
+        "repeat": fold.repeat,
+        "fold": fold.fold,
+        "seed": fold.seed,
+        "n_train": len(y_fit),
+        "n_test": len(fold.test),
+    }
+    est = fam.build(params, seed=fold.seed, max_epochs=cfg.budget.max_epochs)
+    t0 = time.perf_counter()
+    try:
+        n_epochs = _fit(cfg, fam, est, X_fit, y_fit, fold.seed)
+        fit_seconds = time.perf_counter() - t0
+        acc, ll = probability_scores(est, X_te, data.y_test[fold.test])
+        if not math.isfinite(ll):
+            raise FloatingPointError("predicted probabilities are not finite")
+    except (ArithmeticError, ValueError) as exc:  # DivergenceError is a FloatingPointError
+        return {**row, "status": "FAILED", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    return {**row, "status": "COMPLETE", "test_accuracy": acc, "test_log_loss": ll,
+            "n_epochs": n_epochs, "fit_seconds": fit_seconds,
+            "ms_per_epoch": 1000 * fit_seconds / max(1, n_epochs), "error": ""}  # fmt: skip
+
+
+def evaluate_family(cfg: ExperimentConfig, family: str, params: dict[str, Any],
+                    data: SplitData):  # fmt: skip
+    """Score ``params`` of ``family`` on every outer fold; a DataFrame of :data:`OUTER_COLUMNS`."""
+    import pandas as pd
+
+    fam = get_family(family)
+    rows = [_score_fold(cfg, fam, params, data, f) for f in outer_folds(cfg, data)]
+    return pd.DataFrame(rows, columns=list(OUTER_COLUMNS))
+
+
+def refit_on_development(cfg: ExperimentConfig, family: str, params: dict[str, Any],
+                         data: SplitData, *, on_epoch=None) -> Any:  # fmt: skip
+    """The model to ship: ``params`` fit on all development data with ``cfg.seed``, as
+    scikit-learn's ``refit=True`` does, behind its scaler when the data are scaled.
+
+    ``on_epoch(estimator, record)``, when given, sees every epoch (e.g. a boundary recorder).
+    With a stopping rule, an inner validation split of the development data decides the epochs.
+    """
+    from sklearn.pipeline import Pipeline
+
+    fam = get_family(family)
+    scaler, (X,) = scale_split(cfg.dataset.scale, data.X_train)
+    est = fam.build(params, seed=cfg.seed, max_epochs=cfg.budget.max_epochs)
+    then = None if on_epoch is None else (lambda record: on_epoch(est, record))
+    _fit(cfg, fam, est, X, data.y_train, cfg.seed, then=then)
+    return est if scaler is None else Pipeline([("scale", scaler), ("model", est)])
