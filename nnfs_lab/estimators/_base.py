@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nnfs_lab.nn import DivergenceError, Model
 
+from ._data import validation_set
 from ._loop import EpochLoop, StoppingRule
 from ._network import build_network, sync_network
 from ._params import resolve_batch_size, validate_params
@@ -43,7 +43,12 @@ FITTED = (
     "n_outputs_",
     "out_activation_",
     "t_",
+    "target_mean_",
+    "target_scale_",
 )
+
+#: Sparse formats accepted (CSC is converted to CSR, whose row batches are cheap).
+_SPARSE = ("csr", "csc")
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
@@ -144,9 +149,22 @@ class BaseNNFS(BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR/CSC: the first layer's product is done sparse
+        return tags
+
     # ------------------------------------------------------------------ subclass hooks
-    def _encode_y(self, y, *, first: bool, classes=None, name: str = "y") -> np.ndarray:
+    def _encode_y(
+        self, y, *, first: bool, classes=None, incremental: bool = False, name: str = "y"
+    ) -> np.ndarray:
         raise NotImplementedError  # pragma: no cover
+
+    def _fit_target(self, y_enc: np.ndarray, sw: np.ndarray | None) -> None:
+        """Learn a target transformation on the first fit (the regressor's standardization)."""
+
+    def _transform_target(self, y_enc: np.ndarray) -> np.ndarray:
+        return y_enc
 
     def _head(self, cfg: dict) -> tuple[Any, Any, Any]:
         """(output activation, loss, train metric) for the fitted target."""
@@ -251,6 +269,8 @@ class BaseNNFS(BaseEstimator):
 
     def _fit(self, X, y, sample_weight, validation_data, *, incremental, classes=None):
         cfg = validate_params(self)
+        if incremental and cfg["early_stopping"]:
+            raise ValueError("partial_fit does not support early_stopping=True")
         keep = hasattr(self, "model_") and (incremental or cfg["warm_start"])
         if not keep:
             self._reset_fitted()
@@ -259,18 +279,42 @@ class BaseNNFS(BaseEstimator):
             X,
             y,
             reset=not keep,
+            accept_sparse=_SPARSE,
             dtype=(np.float64, np.float32),
             multi_output=True,
             y_numeric=not self._is_classifier,
         )
         X = X.astype(cfg["dtype"], copy=False)
-        y_enc = self._encode_y(y, first=not keep, classes=classes)
+        y_enc = self._encode_y(y, first=not keep, classes=classes, incremental=incremental)
         sw = self._sample_weight(sample_weight, y_enc, incremental=incremental)
+        if not keep:
+            self._fit_target(y_enc, sw)
+        y_enc = self._transform_target(y_enc)
         self._start(cfg, X.shape[1], keep=keep)
-        X, y_enc, sw, val = self._validation_set(X, y_enc, sw, validation_data, cfg, incremental)
+        if not incremental:
+            self.n_iter_ = 0  # epochs of this fit, as MLP; partial_fit keeps counting
+        # MLP's convention: no training-loss optimum is tracked when early stopping watches
+        # the validation score.
+        if cfg["early_stopping"]:
+            self.best_loss_ = None
+        elif self.best_loss_ is None:
+            self.best_loss_ = np.inf
+        X, y_enc, sw, val = validation_set(self, X, y_enc, sw, validation_data, cfg, incremental)
         # validate_data has just checked X (and y) for NaN/inf; skip the second full scan.
         X, y_enc = self.model_.prepare(X, y_enc, check_finite=False)
-        loop = EpochLoop(
+        try:
+            self._loop(cfg, X, y_enc, sw, val, incremental).run(
+                1 if incremental else cfg["max_epochs"]
+            )
+        except DivergenceError:
+            # Weights hold NaN/inf now: forget them so predict raises NotFittedError rather
+            # than returning NaN.
+            self._reset_fitted()
+            raise
+        return self
+
+    def _loop(self, cfg, X, y_enc, sw, val, incremental) -> EpochLoop:
+        return EpochLoop(
             self,
             X=X,
             y=y_enc,
@@ -286,14 +330,6 @@ class BaseNNFS(BaseEstimator):
             callbacks=cfg["callbacks"],
             incremental=incremental,
         )
-        try:
-            loop.run(1 if incremental else cfg["max_epochs"])
-        except DivergenceError:
-            # Weights hold NaN/inf now: forget them so predict raises NotFittedError rather
-            # than returning NaN.
-            self._reset_fitted()
-            raise
-        return self
 
     def _sample_weight(self, sample_weight, y_enc, *, incremental: bool) -> np.ndarray | None:
         """User weights times class weights (None when both are absent)."""
@@ -305,59 +341,6 @@ class BaseNNFS(BaseEstimator):
             sw = cw if sw is None else sw * cw
         return sw
 
-    def _validation_set(self, X, y_enc, sw, validation_data, cfg, incremental):
-        """The data scored every epoch: ``validation_data``, else with ``early_stopping`` a
-        split of the training data (then also returned without it). None without either."""
-        val = None
-        if validation_data is not None and not incremental:
-            val = self._validation_arrays(validation_data, cfg)
-        elif cfg["early_stopping"] and not incremental:
-            X, y_enc, sw, val = self._split(X, y_enc, sw, cfg)
-        if val is not None and self.validation_scores_ is None:
-            self.validation_loss_curve_, self.validation_scores_ = [], []
-            self.best_validation_score_ = -np.inf
-        return X, y_enc, sw, val
-
-    def _validation_arrays(self, validation_data, cfg):
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError(
-                "validation_data must be a tuple (X_val, y_val), got "
-                f"{type(validation_data).__name__}"
-            ) from None
-        X_val = validate_data(self, X_val, reset=False, dtype=(np.float64, np.float32))
-        X_val = X_val.astype(cfg["dtype"], copy=False)
-        y_val = np.asarray(y_val)
-        if y_val.shape[0] != X_val.shape[0]:
-            raise ValueError(
-                f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
-                f"{y_val.shape[0]}"
-            )
-        y_val = self._encode_y(y_val, first=False, name="validation_data y")
-        return self.model_.prepare(X_val, y_val)
-
-    def _split(self, X, y_enc, sw, cfg):
-        stratify = y_enc if self._is_classifier and y_enc.ndim == 1 else None
-        split_seed = (self._seed + self.n_iter_) % (2**31 - 1)
-        arrays = [X, y_enc] if sw is None else [X, y_enc, sw]
-        fraction = cfg["validation_fraction"]
-        try:
-            parts = train_test_split(
-                *arrays, test_size=fraction, random_state=split_seed, stratify=stratify
-            )
-        except ValueError:
-            if stratify is None:
-                raise ValueError(
-                    f"early_stopping: validation_fraction={fraction} of "
-                    f"{X.shape[0]} samples leaves no training or no validation sample"
-                ) from None
-            # Too few samples of some class to stratify: split without it.
-            parts = train_test_split(*arrays, test_size=fraction, random_state=split_seed)
-        X_tr, X_val, y_tr, y_val = parts[:4]
-        sw_tr = parts[4] if sw is not None else None
-        return X_tr, y_tr, sw_tr, self.model_.prepare(X_val, y_val)
-
     def _validate_step(self, model: Model, val) -> tuple[float, float]:
         """Validation data loss and score of the current weights."""
         X_val, y_val = val
@@ -367,7 +350,9 @@ class BaseNNFS(BaseEstimator):
     # ------------------------------------------------------------------ inference
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
+        )
         return self.model_.predict(X.astype(self.model_.dtype, copy=False))
 
     # ------------------------------------------------------------------ persistence

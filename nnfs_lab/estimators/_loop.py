@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from nnfs_lab.nn import logs
+from nnfs_lab.nn import DivergenceError, logs
+from nnfs_lab.nn.checks import all_finite
 
 __all__ = ["EpochLoop", "StoppingRule"]
 
@@ -38,7 +39,8 @@ class StoppingRule:
         """Account for the epoch ``rec``; True once the rule says training has converged."""
         loss, val_score = rec[logs.LOSS], rec[logs.VAL_SCORE]
         if self.restore_best:
-            worse = val_score < est.best_validation_score_ + self.tol
+            # NaN (a diverging network) never counts as an improvement.
+            worse = not val_score >= est.best_validation_score_ + self.tol
             if val_score > est.best_validation_score_:
                 est.best_validation_score_ = val_score
                 self.best_params = est.model_.get_parameters()
@@ -47,7 +49,8 @@ class StoppingRule:
                 est.best_validation_score_ = max(est.best_validation_score_, val_score)
             worse = loss > est.best_loss_ - self.tol
         self.no_improvement = self.no_improvement + 1 if worse else 0
-        est.best_loss_ = min(est.best_loss_, loss)
+        if est.best_loss_ is not None:  # None under early stopping, as in MLP
+            est.best_loss_ = min(est.best_loss_, loss)
         return self.no_improvement > self.patience
 
     def message(self) -> str:
@@ -136,13 +139,15 @@ class EpochLoop:
             shuffle=self.shuffle,
             sample_weight=self.sample_weight,
         )
+        _check_parameters(model, len(est.history_) + 1)
         val_loss = val_score = None
         if self.validation is not None:
             val_loss, val_score = est._validate_step(model, self.validation)
         est.n_iter_ += 1
         est.t_ += self.X.shape[0]
         return {
-            logs.EPOCH: est.n_iter_,
+            # Counts every epoch of the model (warm starts included): unique in history_.
+            logs.EPOCH: len(est.history_) + 1,
             logs.LOSS: float(r[logs.LOSS]),
             logs.DATA_LOSS: float(r[logs.DATA_LOSS]),
             logs.REGULARIZATION_LOSS: float(r[logs.REGULARIZATION_LOSS]),
@@ -167,8 +172,23 @@ class EpochLoop:
             if stop:
                 print(self.rule.message())
         # Every callback sees every epoch, even when the rule or an earlier callback stops.
-        asks = self._call("on_epoch_end", est, est.n_iter_, rec)
+        asks = self._call("on_epoch_end", est, rec[logs.EPOCH], rec)
         return stop or any(bool(a) for a in asks)
+
+
+def _check_parameters(model: Any, epoch: int) -> None:
+    """Raise :class:`DivergenceError` when a weight or bias is NaN or infinite.
+
+    The engine checks the loss before each step; the last step of an epoch can still overflow
+    the weights, and they would then be scored on the validation data or kept as the fit.
+    """
+    for layer in model.trainable_layers:
+        if not (all_finite(layer.weights) and all_finite(layer.biases)):
+            raise DivergenceError(
+                f"training produced non-finite parameter weights in epoch {epoch} (learning "
+                f"rate {model.optimizer.current_learning_rate:g}); the input data may contain "
+                "large values and need to be preprocessed, or the learning rate is too high"
+            )
 
 
 def _progress_line(rec: dict[str, Any]) -> str:

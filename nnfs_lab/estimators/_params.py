@@ -156,13 +156,24 @@ def _class_weight(name: str, value: Any) -> Any:
     return value
 
 
+def _patience(name: str, value: Any) -> int | float:
+    # An integer >= 1, or infinity: never stop on a plateau (MLPClassifier accepts np.inf too).
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == np.inf:
+        return float(value)
+    try:
+        return Integer(1)(name, value)
+    except ValueError:
+        raise invalid(name, value, "an integer >= 1 or numpy.inf") from None
+
+
 def _anything(name: str, value: Any) -> Any:
     # random_state is checked by scikit-learn's check_random_state when it is used.
     return value
 
 
 #: Hyperparameter -> constraint, checked in this order. ``class_weight`` belongs to
-#: NNFSClassifier and ``loss`` to NNFSRegressor; the rest to both.
+#: NNFSClassifier, ``loss`` and ``standardize_target``
+#: to NNFSRegressor; the rest to both.
 PARAMETER_CONSTRAINTS: dict[str, Callable[[str, Any], Any]] = {
     "hidden_layer_sizes": _hidden_sizes,
     "activation": Options(ACTIVATIONS),
@@ -182,7 +193,7 @@ PARAMETER_CONSTRAINTS: dict[str, Callable[[str, Any], Any]] = {
     "shuffle": Boolean(),
     "early_stopping": Boolean(),
     "validation_fraction": Real(0.0, 1.0, low_open=True, high_open=True),
-    "n_iter_no_change": Integer(1),
+    "n_iter_no_change": _patience,
     "tol": Real(0.0),
     "weight_init": Options(WEIGHT_INITS),
     "dtype": _float_dtype,
@@ -193,6 +204,7 @@ PARAMETER_CONSTRAINTS: dict[str, Callable[[str, Any], Any]] = {
     "random_state": _anything,
     "class_weight": _class_weight,
     "loss": Options(REGRESSION_LOSSES),
+    "standardize_target": Boolean(),
 }
 
 

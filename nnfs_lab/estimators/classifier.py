@@ -170,43 +170,28 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
-        ``classes`` (all labels that will ever appear) is required on the first call.
+        ``classes`` (all labels that will ever appear) is required on the first call; on later
+        calls it may be omitted or must equal the first call's, as in MLPClassifier.
         """
-        if (
-            not hasattr(self, "model_")
-            and classes is None
-            and type_of_target(y) != ("multilabel-indicator")
-        ):
+        first = not hasattr(self, "model_")
+        if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if not first and classes is not None and self._target_kind != "multilabel":
+            if not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+                raise ValueError(
+                    f"`classes={np.unique(np.asarray(classes))!r}` is not the same as on the "
+                    f"first call to partial_fit, was: {self.classes_!r}"
+                )
         return self._fit(X, y, sample_weight, None, incremental=True, classes=classes)
 
     # -- targets
-    def _encode_y(self, y, *, first: bool, classes=None, name: str = "y") -> np.ndarray:
+    def _encode_y(self, y, *, first, classes=None, incremental=False, name="y"):
         if first:
             check_classification_targets(y)
-            kind = type_of_target(y)
-            if kind == "multilabel-indicator":
-                y = np.asarray(y)
-                self._target_kind = "multilabel"
-                self.classes_ = np.arange(y.shape[1])
-                self.n_outputs_ = y.shape[1]
-                self.out_activation_ = "sigmoid"
-                return y.astype(np.float64)
+            if type_of_target(y) == "multilabel-indicator":
+                return self._set_multilabel(np.asarray(y))
             y = column_or_1d(y, warn=True)
-            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
-            if classes is not None:
-                unseen = np.setdiff1d(np.unique(y), labels)
-                if unseen.size:
-                    raise ValueError(f"{name} contains labels {unseen.tolist()} not in classes")
-            if labels.size < 2:
-                raise ValueError(
-                    "The classifier needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {labels[0]!r}"
-                )
-            self.classes_ = labels
-            self._target_kind = "binary" if labels.size == 2 else "multiclass"
-            self.n_outputs_ = 1 if labels.size == 2 else labels.size
-            self.out_activation_ = "sigmoid" if labels.size == 2 else "softmax"
+            self._set_labels(y, classes, name)
         elif self._target_kind == "multilabel":
             y = np.asarray(y)
             if y.ndim != 2 or y.shape[1] != self.n_outputs_:
@@ -217,6 +202,40 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
             return y.astype(np.float64)
         else:
             y = column_or_1d(y, warn=True)
+            if not incremental and name == "y" and self.warm_start:
+                self._check_warm_start_classes(y)
+        return self._label_indices(y, name)
+
+    def _set_multilabel(self, y: np.ndarray) -> np.ndarray:
+        self._target_kind = "multilabel"
+        self.classes_ = np.arange(y.shape[1])
+        self.n_outputs_ = y.shape[1]
+        self.out_activation_ = "sigmoid"
+        return y.astype(np.float64)
+
+    def _set_labels(self, y: np.ndarray, classes, name: str) -> None:
+        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        if classes is not None:
+            unseen = np.setdiff1d(np.unique(y), labels)
+            if unseen.size:
+                raise ValueError(f"{name} contains labels {unseen.tolist()} not in classes")
+        self.classes_ = labels
+        # One class: MLP's choice, a sigmoid unit trained towards "not another class" and a
+        # predict that always returns that class.
+        kinds = {1: "single", 2: "binary"}
+        self._target_kind = kinds.get(labels.size, "multiclass")
+        self.n_outputs_ = labels.size if labels.size > 2 else 1
+        self.out_activation_ = "softmax" if labels.size > 2 else "sigmoid"
+
+    def _check_warm_start_classes(self, y: np.ndarray) -> None:
+        present = np.unique(y)
+        if set(present.tolist()) != set(self.classes_.tolist()):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the previous "
+                f"call to fit. Previously got {self.classes_}, `y` has {present}"
+            )
+
+    def _label_indices(self, y: np.ndarray, name: str) -> np.ndarray:
         idx = np.searchsorted(self.classes_, y)
         idx = np.clip(idx, 0, self.classes_.size - 1)
         bad = self.classes_[idx] != y
@@ -225,6 +244,8 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
                 f"{name} contains labels {np.unique(y[bad]).tolist()} not seen in classes_ "
                 f"{self.classes_.tolist()}"
             )
+        if self._target_kind == "single":
+            return np.zeros((y.shape[0], 1))
         if self._target_kind == "binary":
             return (idx == 1).astype(np.float64)[:, None]
         return idx.astype(np.intp)
@@ -254,11 +275,16 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         return weights[idx]
 
     def _head(self, cfg):
-        if getattr(self, "_target_kind", "multiclass") == "multiclass":
+        kind = getattr(self, "_target_kind", "multiclass")
+        if kind == "multiclass":
             return Softmax(), CategoricalCrossentropy(), CategoricalAccuracy()
-        return Sigmoid(), BinaryCrossentropy(), CategoricalAccuracy(binary=True)
+        # Multilabel: summed over labels, as MLP's loss, so one learning rate suits any count.
+        loss = BinaryCrossentropy(sum_outputs=kind == "multilabel")
+        return Sigmoid(), loss, CategoricalAccuracy(binary=True)
 
     def _score_outputs(self, out, y_enc):
+        if self._target_kind == "single":
+            return 1.0  # predict always returns the one class
         if self._target_kind == "multiclass":
             return float(np.mean(np.argmax(out, axis=1) == y_enc))
         hits = (out > 0.5) == (y_enc > 0.5)
@@ -279,6 +305,8 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         if self._target_kind == "binary":
             p = out[:, 0]
             return np.column_stack([1.0 - p, p])
+        if self._target_kind == "single":
+            return np.ones((out.shape[0], 1), dtype=out.dtype)
         return out
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -293,4 +321,6 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
             return (out > 0.5).astype(int)
         if self._target_kind == "binary":
             return self.classes_[(out[:, 0] > 0.5).astype(np.intp)]
+        if self._target_kind == "single":
+            return np.full(out.shape[0], self.classes_[0], dtype=self.classes_.dtype)
         return self.classes_[np.argmax(out, axis=1)]

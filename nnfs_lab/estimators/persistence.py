@@ -26,10 +26,11 @@ from ._params import validate_params
 
 __all__ = ["load_estimator", "save_estimator"]
 
-# The network, labels and feature names get entries of their own, and out_activation_ is set by
-# the subclass's _load_extra_state; the other fitted attributes (numbers, lists, history records)
-# go into the JSON header as they are.
-_OWN_ENTRIES = ("model_", "n_features_in_", "feature_names_in_", "classes_", "out_activation_")
+# The network, labels and feature names get entries of their own; out_activation_ and the
+# regressor's target scale are set by the subclass's _load_extra_state; the other fitted
+# attributes (numbers, lists, history records) go into the JSON header as they are.
+_OWN_ENTRIES = ("model_", "n_features_in_", "feature_names_in_", "classes_", "out_activation_",
+                "target_mean_", "target_scale_")  # fmt: skip
 _STORED = (*(name for name in FITTED if name not in _OWN_ENTRIES), "_seed")
 
 

@@ -72,6 +72,7 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         warm_start=False,
         verbose=0,
         callbacks=None,
+        standardize_target=True,
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -103,6 +104,7 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
             callbacks=callbacks,
         )
         self.loss = loss
+        self.standardize_target = standardize_target
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -114,7 +116,7 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, None, incremental=True)
 
-    def _encode_y(self, y, *, first: bool, classes=None, name: str = "y") -> np.ndarray:
+    def _encode_y(self, y, *, first, classes=None, incremental=False, name="y"):
         y = np.asarray(y, dtype=np.float64)
         if first:
             self._y_ndim = y.ndim
@@ -126,6 +128,23 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
                 f"{name} has {n_out} outputs, the model was fitted on {self.n_outputs_}"
             )
         return y.reshape(-1, n_out)
+
+    def _fit_target(self, y_enc, sw):
+        """The (sample-weighted) mean and standard deviation of each target, learned on the
+        first ``fit``/``partial_fit`` call; 0 and 1 with ``standardize_target=False``."""
+        if not self.standardize_target:
+            self.target_mean_ = np.zeros(self.n_outputs_)
+            self.target_scale_ = np.ones(self.n_outputs_)
+            return
+        mean = np.average(y_enc, axis=0, weights=sw)
+        var = np.average((y_enc - mean) ** 2, axis=0, weights=sw)
+        scale = np.sqrt(var)
+        # A constant target (or a single sample) keeps its units, as StandardScaler does.
+        scale[~(scale > 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
+        self.target_mean_, self.target_scale_ = mean, scale
+
+    def _transform_target(self, y_enc):
+        return (y_enc - self.target_mean_) / self.target_scale_
 
     def _head(self, cfg):
         loss = (
@@ -139,13 +158,32 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         return float(r2_score(y_enc, out))
 
     def _extra_state(self):
-        return {"y_ndim": self._y_ndim}
+        return {
+            "y_ndim": self._y_ndim,
+            "target_mean": self.target_mean_.tolist(),
+            "target_scale": self.target_scale_.tolist(),
+        }
 
     def _load_extra_state(self, extra):
         self._y_ndim = extra["y_ndim"]
         self.out_activation_ = "identity"
+        # Archives written before target standardization trained on the raw target.
+        n = self.n_outputs_
+        self.target_mean_ = np.asarray(extra.get("target_mean", np.zeros(n)), dtype=np.float64)
+        self.target_scale_ = np.asarray(extra.get("target_scale", np.ones(n)), dtype=np.float64)
+
+    def __setstate__(self, state):
+        # Pickles made before target standardization trained on the raw target: say so in the
+        # parameter (a clone refits the same way) and predict without rescaling.
+        state.setdefault("standardize_target", False)
+        if "model_" in state and "target_mean_" not in state:
+            state["target_mean_"] = np.zeros(state["n_outputs_"])
+            state["target_scale_"] = np.ones(state["n_outputs_"])
+        super().__setstate__(state)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets: (n_samples,) if fitted on 1-D ``y``, else (n_samples, n_outputs)."""
+        """Predicted targets in the units of ``y`` (standardization undone), of the model's
+        dtype: (n_samples,) if fitted on 1-D ``y``, else (n_samples, n_outputs)."""
         out = self._forward(X)
+        out = (out * self.target_scale_ + self.target_mean_).astype(out.dtype, copy=False)
         return out.ravel() if self._y_ndim == 1 else out

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import losses as L
 
-__all__ = ["all_finite", "check_inputs", "check_targets"]
+__all__ = ["all_finite", "check_inputs", "check_targets", "is_sparse"]
 
 
 def all_finite(a: np.ndarray) -> bool:
@@ -21,9 +21,21 @@ def all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
+def is_sparse(X: Any) -> bool:
+    """Whether ``X`` is a SciPy sparse matrix or array, recognised by duck typing (the engine
+    imports nothing but NumPy): it has ``tocsr`` and ``nnz`` and is not an ndarray."""
+    return not isinstance(X, np.ndarray) and hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
 def check_inputs(X: Any, n_features: int, dtype: Any, name: str = "X", *,
                  check_finite: bool = True) -> np.ndarray:  # fmt: skip
-    """``X`` as a 2-D ``dtype`` array with ``n_features`` columns, or a ValueError naming it."""
+    """``X`` as a 2-D ``dtype`` array with ``n_features`` columns, or a ValueError naming it.
+
+    A sparse ``X`` (see :func:`is_sparse`) stays sparse, in CSR form: only the first Dense
+    layer reads it, with a sparse product.
+    """
+    if is_sparse(X):
+        return _check_sparse(X, n_features, dtype, name, check_finite)
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {X.shape}")
@@ -35,6 +47,18 @@ def check_inputs(X: Any, n_features: int, dtype: Any, name: str = "X", *,
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
     X = np.asarray(X, dtype=dtype)
     if check_finite and not all_finite(X):
+        raise ValueError(f"{name} contains NaN or infinity")
+    return X
+
+
+def _check_sparse(X: Any, n_features: int, dtype: Any, name: str, check_finite: bool) -> Any:
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ValueError(f"{name} must have shape (n_samples, {n_features}), got {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
+    # CSR: minibatches are row slices and row gathers, cheap only in this format.
+    X = X.tocsr().astype(dtype, copy=False)
+    if check_finite and not all_finite(X.data):
         raise ValueError(f"{name} contains NaN or infinity")
     return X
 

@@ -160,13 +160,21 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
         self.inputs = x
         out = self._buf("out", (x.shape[0], self.n_neurons), x.dtype) if training else None
-        out = np.matmul(x, self.weights, out=out)  # (n_samples, n_neurons)
+        if isinstance(x, np.ndarray):
+            out = np.matmul(x, self.weights, out=out)  # (n_samples, n_neurons)
+        else:
+            # A SciPy sparse batch (first layer only): its own product costs O(nnz) and
+            # returns a dense array, so X is never densified.
+            out = _assign(out, x @ self.weights)
         out += self.biases
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x = self.inputs
-        np.matmul(x.T, dout, out=self.dweights)
+        if isinstance(x, np.ndarray):
+            np.matmul(x.T, dout, out=self.dweights)
+        else:
+            self.dweights[...] = x.T @ dout  # sparse.T @ dense: O(nnz * n_neurons)
         # Column sums as ones @ dout: a BLAS call is several times faster than np.sum's
         # reduction over axis 0 at these sizes.
         ones = self._buf("ones", (1, dout.shape[0]), dout.dtype, fill_ones)
@@ -222,6 +230,15 @@ class Dense(Layer):
             "init_scale": self.init_scale,
             "dtype": self.dtype.name,
         }
+
+
+def _assign(out: np.ndarray | None, value: np.ndarray) -> np.ndarray:
+    """``value`` copied into ``out`` (a scratch buffer), or ``value`` itself without one."""
+    value = np.asarray(value)
+    if out is None:
+        return value
+    out[...] = value
+    return out
 
 
 class Dropout(Layer):

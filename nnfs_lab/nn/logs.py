@@ -26,9 +26,11 @@ __all__ = [
     "VAL_ACCURACY",
     "VAL_LOSS",
     "VAL_SCORE",
+    "book_line",
 ]
 
-#: 1-based epoch number (for the estimators it counts across ``partial_fit`` calls).
+#: 1-based epoch number (for the estimators it counts every epoch the model has trained,
+#: across ``partial_fit`` calls and warm starts: the record's position in ``history_``).
 EPOCH = "epoch"
 #: Training loss of the epoch: ``data_loss + regularization_loss``.
 LOSS = "loss"
@@ -63,3 +65,15 @@ EPOCH_KEYS = (
     LEARNING_RATE,
     SECONDS,
 )
+
+
+def book_line(rec: dict[str, float]) -> str:
+    """The book's per-epoch progress line for a record of :meth:`Model.train`."""
+    line = (
+        f"epoch: {rec[EPOCH]}, acc: {rec[ACCURACY]:.3f}, loss: {rec[LOSS]:.3f} "
+        f"(data_loss: {rec[DATA_LOSS]:.3f}, reg_loss: "
+        f"{rec[REGULARIZATION_LOSS]:.3f}), lr: {rec[LEARNING_RATE]:.6g}"
+    )
+    if VAL_LOSS in rec:
+        line += f", val_acc: {rec[VAL_ACCURACY]:.3f}, val_loss: {rec[VAL_LOSS]:.3f}"
+    return line

@@ -201,13 +201,27 @@ class SoftmaxCategoricalCrossentropy(CategoricalCrossentropy):
 class BinaryCrossentropy(Loss):
     """Mean over outputs of ``-(y log p + (1 - y) log(1 - p))``, p clipped to ``[1e-7, 1-1e-7]``.
 
-    Targets are 0/1 with the shape of ``y_pred`` (``(n,)`` is read as one output)."""
+    Targets are 0/1 with the shape of ``y_pred`` (``(n,)`` is read as one output).
+
+    Parameters
+    ----------
+    sum_outputs : bool, default=False
+        Sum over the outputs instead of the book's mean: scikit-learn's multilabel loss, whose
+        gradient per label does not shrink as labels are added (so learning rates transfer).
+    """
+
+    def __init__(self, sum_outputs: bool = False) -> None:
+        self.sum_outputs = bool(sum_outputs)
+
+    def _outputs(self, y_pred: np.ndarray) -> int:
+        """The divisor over outputs: their number (the mean), or 1 (the sum)."""
+        return 1 if self.sum_outputs else y_pred.shape[1]
 
     def forward(self, y_pred, y_true):
         p = np.clip(y_pred, EPS, 1 - EPS)
         y = y_true.astype(y_pred.dtype, copy=False)
         losses = -(y * np.log(p) + (1 - y) * np.log1p(-p))
-        return losses.mean(axis=1)
+        return losses.sum(axis=1) / self._outputs(y_pred)
 
     def _grad(self, y_pred, y_true, scale):
         p = np.clip(y_pred, EPS, 1 - EPS)
@@ -215,8 +229,12 @@ class BinaryCrossentropy(Loss):
         inside = (y_pred > EPS) & (y_pred < 1 - EPS)
         g = np.where(inside, -(y / p - (1 - y) / (1 - p)), 0.0).astype(y_pred.dtype, copy=False)
         g *= scale
-        g /= y_pred.shape[1]
+        g /= self._outputs(y_pred)
         return g
+
+    def get_config(self) -> dict:
+        # The default is left out, so archives written before the option still compare equal.
+        return {"sum_outputs": True} if self.sum_outputs else {}
 
 
 class SigmoidBinaryCrossentropy(BinaryCrossentropy):
@@ -227,7 +245,7 @@ class SigmoidBinaryCrossentropy(BinaryCrossentropy):
         dx = self._buf("dx", y_pred.shape, y_pred.dtype)
         np.subtract(y_pred, y_true, out=dx, casting="unsafe")
         dx *= scale
-        dx /= y_pred.shape[1]
+        dx /= self._outputs(y_pred)
         return dx
 
 

@@ -23,20 +23,9 @@ from .scratch import Buffered
 __all__ = ["Model", "DivergenceError"]
 
 
-class DivergenceError(FloatingPointError):
-    """Training produced a non-finite loss (typically a learning rate that is too high)."""
-
-
-def _book_line(rec: dict[str, float]) -> str:
-    """The book's per-epoch progress line for a record of :meth:`Model.train`."""
-    line = (
-        f"epoch: {rec[logs.EPOCH]}, acc: {rec[logs.ACCURACY]:.3f}, loss: {rec[logs.LOSS]:.3f} "
-        f"(data_loss: {rec[logs.DATA_LOSS]:.3f}, reg_loss: "
-        f"{rec[logs.REGULARIZATION_LOSS]:.3f}), lr: {rec[logs.LEARNING_RATE]:.6g}"
-    )
-    if logs.VAL_LOSS in rec:
-        line += f", val_acc: {rec[logs.VAL_ACCURACY]:.3f}, val_loss: {rec[logs.VAL_LOSS]:.3f}"
-    return line
+class DivergenceError(FloatingPointError, ValueError):
+    """Training produced a non-finite loss or parameters (typically a learning rate that is too
+    high). A ``ValueError`` too, as scikit-learn's MLP raises for non-finite weights."""
 
 
 class Model(Buffered, ModelArchive):
@@ -127,7 +116,7 @@ class Model(Buffered, ModelArchive):
         if isinstance(last, A.Softmax) and type(self.loss) is L.CategoricalCrossentropy:
             self._fused = L.SoftmaxCategoricalCrossentropy()
         elif isinstance(last, A.Sigmoid) and type(self.loss) is L.BinaryCrossentropy:
-            self._fused = L.SigmoidBinaryCrossentropy()
+            self._fused = L.SigmoidBinaryCrossentropy(**self.loss.get_config())
         first = self.layers.index(dense[0])
         for i, layer in enumerate(self.layers):
             layer.need_input_grad = i > first
@@ -281,11 +270,13 @@ class Model(Buffered, ModelArchive):
             wb = None if sample_weight is None else sample_weight[lo:hi]
             return X[lo:hi], y[lo:hi], wb
         idx = order[lo:hi]
+        wb = None if sample_weight is None else sample_weight[idx]
+        if not isinstance(X, np.ndarray):  # sparse rows (see checks.is_sparse): scipy gathers
+            return X[idx], np.take(y, idx, axis=0), wb
         # mode="clip": the indices are a permutation, and the default mode="raise"
         # gathers into a hidden temporary before copying into `out`.
         xb = np.take(X, idx, axis=0, out=self._batch_buf("x", X, hi - lo), mode="clip")
         yb = np.take(y, idx, axis=0, out=self._batch_buf("y", y, hi - lo), mode="clip")
-        wb = None if sample_weight is None else sample_weight[idx]
         return xb, yb, wb
 
     def _batch_scale(self, wb: np.ndarray | None, rows: int) -> tuple[float, Any]:
@@ -360,7 +351,7 @@ class Model(Buffered, ModelArchive):
             rec[logs.SECONDS] = time.perf_counter() - t0
             history.append(rec)
             if print_every and (epoch % print_every == 0 or epoch == epochs):
-                print(_book_line(rec))
+                print(logs.book_line(rec))
         return history
 
     def evaluate(self, X: Any, y: Any, *, batch_size: int | None = None) -> tuple[float, float]:

@@ -35,14 +35,16 @@ def test_partial_fit_epochs_equal_fit_epochs(blobs, small):
 
 
 def test_warm_start_keeps_optimizer_state(blobs, small):
-    """Two warm-started fits of 3 epochs equal one fit of 6 (MLPClassifier resets Adam)."""
+    """Two warm-started fits of 3 epochs equal one fit of 6 (MLPClassifier resets Adam).
+
+    ``n_iter_`` counts the epochs of the last fit (as MLP's); ``history_`` keeps all six."""
     X, y = blobs
     six = small(max_epochs=6, n_iter_no_change=100).fit(X, y)
     warm = small(max_epochs=3, n_iter_no_change=100, warm_start=True).fit(X, y)
     steps = warm.model_.optimizer.iterations
     warm.fit(X, y)
     assert warm.model_.optimizer.iterations == 2 * steps
-    assert warm.n_iter_ == 6
+    assert warm.n_iter_ == 3 and [r["epoch"] for r in warm.history_] == [1, 2, 3, 4, 5, 6]
     np.testing.assert_array_equal(six.coefs_[0], warm.coefs_[0])
     # A changed learning rate reaches the live optimizer; a changed architecture is refused.
     warm.set_params(learning_rate=0.5).fit(X, y)
@@ -67,7 +69,7 @@ def test_warm_start_optimizer_switch_keeps_weights_and_starts_fresh(blobs, small
     warm.set_params(optimizer="sgd").fit(X, y)
     assert isinstance(warm.model_.optimizer, SGD)
     assert warm.model_.optimizer.iterations == 3  # fresh: counts this fit's steps only
-    assert warm.n_iter_ == 6
+    assert warm.n_iter_ == 3 and len(warm.history_) == 6
     for got, want in zip(warm.model_.get_parameters(), ref.get_parameters()):
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])

@@ -43,15 +43,29 @@ def test_multilabel_indicator_targets(small):
     assert est.score(X, Y) > 0.4  # subset accuracy
 
 
-def test_single_class_and_unseen_labels_rejected(blobs, small):
+def test_single_class_is_predicted_as_mlp_does(blobs, small):
+    """MLPClassifier fits a one-class ``y`` and always predicts that class; so does NNFS."""
+    X, _ = blobs
+    est = small().fit(X, np.full(len(X), "only"))
+    assert est.classes_.tolist() == ["only"]
+    assert set(est.predict(X)) == {"only"} and est.score(X, np.full(len(X), "only")) == 1.0
+    np.testing.assert_array_equal(est.predict_proba(X[:3]), np.ones((3, 1)))
+    assert np.isfinite(est.loss_curve_).all() and est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+def test_unseen_labels_and_changed_classes_rejected(blobs, small):
     X, y = blobs
-    with pytest.raises(ValueError, match="class"):
-        small().fit(X, np.zeros(len(X)))
     est = small().partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match=r"labels \[7\]"):
         est.partial_fit(X[:5], [0, 1, 2, 7, 0])
     with pytest.raises(ValueError, match="classes must be passed"):
         small().partial_fit(X, y)
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        est.partial_fit(X, y, classes=[0, 1, 3])
+    est.partial_fit(X, y, classes=[2, 1, 0])  # the same set, in any order
+    warm = small(warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
+        warm.fit(X, y % 2)
 
 
 def test_class_weight_shifts_predictions(small):

@@ -103,7 +103,8 @@ def test_defaults_written_once():
     assert all(p.default is inspect.Parameter.empty for p in base)
     clf, reg = NNFSClassifier().get_params(), NNFSRegressor().get_params()
     shared = set(clf) & set(reg)
-    assert set(clf) - shared == {"class_weight"} and set(reg) - shared == {"loss"}
+    assert set(clf) - shared == {"class_weight"}
+    assert set(reg) - shared == {"loss", "standardize_target"}
     assert {k: clf[k] for k in shared} == {k: reg[k] for k in shared}
 
 
