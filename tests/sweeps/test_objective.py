@@ -61,3 +61,17 @@ def test_a_failing_trial_ends_its_run_failed_with_the_error(tmp_cwd: Path, tiny_
     assert trial.state.name == "FAIL" and run.info.status == "FAILED"
     assert "RuntimeError: boom" in run.data.tags["nnfs_lab.error"]
     assert trial.user_attrs[ATTR_FIT_SECONDS] == 0.0
+
+
+def test_curves_are_thinned_per_fold_keeping_the_last_epoch():
+    from nnfs_lab.sweeps.objective import curve_history
+
+    history = [{"step": f * 250 + e, "fold": f, "epoch": e, "train_loss": 1.0 / e,
+                "val_loss": 1.0, "val_accuracy": 0.5, "learning_rate": 0.01, "seconds": 0.1}
+               for f in (0, 1) for e in range(1, 251)]  # fmt: skip
+    curves = curve_history(history, max_points=100)
+    steps = [c["step"] for c in curves]
+    assert len(steps) <= 2 * 101 and 250 in steps and 500 in steps  # each fold's last epoch
+    assert all(set(c) == {"step", "train_loss", "val_loss", "val_accuracy"} for c in curves)
+    decayed = [{**h, "learning_rate": 1.0 / h["epoch"]} for h in history[:3]]
+    assert "learning_rate" in curve_history(decayed)[0]  # logged only when it changes
