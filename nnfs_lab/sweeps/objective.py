@@ -219,8 +219,9 @@ def curve_history(history: list[dict], max_points: int = MAX_CURVE_POINTS) -> li
     out = []
     for records in by_fold.values():
         stride = -(-len(records) // max_points)  # ceil: at most max_points per fold
-        picked = records[::stride] if records[-1] in records[::stride] else [*records[::stride],
-                                                                             records[-1]]  # fmt: skip
+        picked = records[::stride]
+        if picked[-1] is not records[-1]:
+            picked.append(records[-1])
         out += [{"step": h["step"], **{k: h[k] for k in keep if k in h}} for h in picked]
     return out
 
