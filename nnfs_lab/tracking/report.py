@@ -1,49 +1,70 @@
 """The comparison of model families, rebuilt from the MLflow tracking store alone.
 
-Each family's parent run holds, after a sweep, its best configuration refit over several seeds and
-scored on the held-out test set (metrics ``test_accuracy``, ``test_log_loss`` and
-``fit_seconds_per_epoch`` with step = seed index), its sweep wall time (``sweep_wall_seconds``,
-one value per sweep session) and, through its child runs' ``nnfs_lab.state`` tags, how many trials
-finished, were pruned or failed. This module turns that into one table per experiment plus paired
-tests across seeds, and logs it as the experiment's ``comparison`` run (CSV, HTML and a figure).
+What a sweep leaves per family (one ``parent`` run each): the chosen hyperparameters as
+``best.<param>`` tags; single-value headline metrics (``test_accuracy_mean``, ``_std``,
+``test_log_loss_mean``, ``_std``, ``ms_per_epoch_mean``, ``best_value``, ``eval_failed``); the
+history ``sweep_wall_seconds`` (one value per session); and ``outer_scores.csv``, one row per
+``(repeat, fold)`` of the outer repeated stratified K-fold, which pairs with the other family's
+row of the same fold. Each trial child run holds ``val_accuracy_mean``, ``val_log_loss_mean``,
+``n_epochs`` and ``ms_per_epoch`` and its Optuna state in ``nnfs_lab.state``.
+
+From that this module builds one table per experiment, the paired comparisons of
+:mod:`~nnfs_lab.tracking.stats`, each family's accuracy-vs-time Pareto front, and logs it all on
+the experiment's ``comparison`` run. How it reads (terminal text, the overview over every
+experiment, HTML, figures) lives in :mod:`~nnfs_lab.tracking.report_views`; ``format_comparison``
+and ``format_overview`` are re-exported here.
+Older stores (no ``outer_scores.csv``, one family only) show what exists and say "not evaluated".
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnfs_lab.tracking.runs import (
-    TAG_FAMILY,
-    TAG_ROLE,
-    TAG_STUDY,
-    ensure_role_run,
-    log_batch_chunked,
-    metric_values,
-    search_all_runs,
-    trial_state_counts,
+from nnfs_lab.tracking import runs, store
+from nnfs_lab.tracking.report_views import (
+    comparison_figure,
+    comparison_html,
+    format_comparison,
+    format_overview,
+    pareto_figure,
 )
-from nnfs_lab.tracking.stats import paired_tests
-from nnfs_lab.tracking.store import (
-    NotFoundError,
-    check_tracking_uri,
-    get_client,
-    mask_url,
-    resolve_tracking_uri,
+from nnfs_lab.tracking.stats import (
+    COMPARED_METRICS,
+    comparison_sentence,
+    family_order,
+    paired_comparison,
+    pareto_front,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
     from mlflow import MlflowClient
 
-__all__ = ["Comparison", "build_report", "compare_experiment", "format_comparison"]
+__all__ = [
+    "Comparison",
+    "build_report",
+    "compare_experiment",
+    "format_comparison",
+    "format_overview",
+]
 
-_SEED_METRICS = ("test_accuracy", "test_log_loss", "fit_seconds_per_epoch")
+SCORES_FILE = "outer_scores.csv"
+#: Columns of ``outer_scores.csv`` the comparison needs; a file without them is not used.
+SCORE_COLUMNS = {"repeat", "fold", "status", "test_accuracy", "test_log_loss", "n_epochs",
+                 "ms_per_epoch", "n_train", "n_test"}  # fmt: skip
+#: Columns of the table logged as ``<family>.<column>`` metrics.
+LOGGED_COLUMNS = ("best_val", "test_accuracy_mean", "test_accuracy_std", "test_log_loss_mean",
+                  "test_log_loss_std", "ms_per_epoch", "eval_complete", "eval_failed",
+                  "trial_epochs_median", "eval_epochs_median", "sweep_wall_s")  # fmt: skip
+#: Per-pair statistics logged as ``<a>_vs_<b>.<metric>.<key>`` metrics.
+LOGGED_TEST_KEYS = ("mean_diff", "ci_low", "ci_high", "p_corrected", "p_wilcoxon")
+_TRIAL_METRICS = ("val_accuracy_mean", "val_log_loss_mean", "n_epochs", "ms_per_epoch")
 
 
 @dataclass
@@ -54,72 +75,106 @@ class Comparison:
     ----------
     experiment : str
     table : DataFrame
-        One row per model family.
-    seeds : DataFrame
-        Long format: family, seed index, test metrics.
+        One row per model family (numbers as numbers).
+    scores : DataFrame
+        Every family's ``outer_scores.csv`` rows (repeat, fold, status, scores, timings).
     tests : list of dict
-        Paired tests between each pair of families, per metric.
+        :func:`~nnfs_lab.tracking.stats.paired_comparison` results, per pair and metric.
+    trials : DataFrame
+        One row per trial run: family, trial, state, validation scores, epochs, ms per epoch.
+    pareto : DataFrame
+        Each family's non-dominated COMPLETE trials (higher val accuracy, lower ms per epoch).
     run_id : str or None
         The logged ``comparison`` run.
     """
 
     experiment: str
     table: pd.DataFrame
-    seeds: pd.DataFrame
+    scores: pd.DataFrame
     tests: list[dict[str, Any]] = field(default_factory=list)
+    trials: pd.DataFrame | None = None
+    pareto: pd.DataFrame | None = None
     run_id: str | None = None
 
+    def sentences(self) -> list[str]:
+        """The verdicts in plain words, one per pair of families and metric."""
+        return [comparison_sentence(t) for t in self.tests]
 
-def _collect(client: MlflowClient, experiment_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def _outer_scores(client: MlflowClient, run_id: str, family: str) -> pd.DataFrame | None:
     import pandas as pd
 
-    parents = search_all_runs(client, experiment_id, f"tags.`{TAG_ROLE}` = 'parent'")
-    rows, seed_rows = [], []
-    for run in sorted(parents, key=lambda r: r.info.start_time or 0):
-        rid, tags = run.info.run_id, run.data.tags
-        family = tags.get(TAG_FAMILY, "?")
-        study = tags.get(TAG_STUDY, run.info.run_name)
-        per_seed = {k: metric_values(client, rid, k) for k in _SEED_METRICS}
-        for i in per_seed["test_accuracy"]:
-            seed_rows.append(
-                {
-                    "family": family,
-                    "seed_index": i,
-                    **{k: per_seed[k].get(i, math.nan) for k in _SEED_METRICS},
-                }
-            )
-        counts = trial_state_counts(client, experiment_id, study)
-        wall = sum(m.value for m in client.get_metric_history(rid, "sweep_wall_seconds"))
-        acc = np.array(list(per_seed["test_accuracy"].values()), dtype=float)
-        ll = np.array(list(per_seed["test_log_loss"].values()), dtype=float)
-        spe = np.array(list(per_seed["fit_seconds_per_epoch"].values()), dtype=float)
-        rows.append(
-            {
-                "family": family,
-                "study": study,
-                "best_val": run.data.metrics.get("best_value", math.nan),
-                "test_acc_mean": _mean(acc),
-                "test_acc_std": _std(acc),
-                "test_logloss_mean": _mean(ll),
-                "test_logloss_std": _std(ll),
-                "ms_per_epoch": _mean(spe) * 1000,
-                "sweep_wall_s": wall,
-                "trials": sum(counts.values()),
-                "complete": counts.get("COMPLETE", 0),
-                "pruned": counts.get("PRUNED", 0),
-                "failed": counts.get("FAIL", 0),
-                "lost": counts.get("LOST", 0),
-                "running": counts.get("RUNNING", 0),
-                "seeds": len(acc),
-                "best_params": ", ".join(
-                    f"{k[5:]}={_short(v)}" for k, v in sorted(tags.items()) if k.startswith("best.")
-                ),
-                "parent_run_id": rid,
-            }
-        )
-    return pd.DataFrame(rows), pd.DataFrame(
-        seed_rows, columns=["family", "seed_index", *_SEED_METRICS]
-    )
+    if SCORES_FILE not in {f.path for f in client.list_artifacts(run_id)}:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        df = pd.read_csv(client.download_artifacts(run_id, SCORES_FILE, tmp))
+    if "family" not in df:
+        df.insert(0, "family", family)
+    return df if SCORE_COLUMNS <= set(df.columns) else None
+
+
+def _trials(client: MlflowClient, experiment_id: str, study: str, family: str) -> list[dict]:
+    rows = []
+    for run in runs.search_all_runs(
+        client, experiment_id, runs.tag_filter(role="trial", study=study)
+    ):
+        tags, m = run.data.tags, run.data.metrics
+        trial = tags.get(runs.TAG_TRIAL, "")
+        rows.append({"family": family, "trial": int(trial) if trial.isdigit() else -1,
+                     "state": tags.get(runs.TAG_STATE, "UNKNOWN"),
+                     **{k: m.get(k, math.nan) for k in _TRIAL_METRICS},
+                     "run_id": run.info.run_id})  # fmt: skip
+    return sorted(rows, key=lambda r: r["trial"])
+
+
+def _spread(values: Any, prefix: str) -> dict[str, float]:
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return {f"{prefix}_median": math.nan, f"{prefix}_min": math.nan, f"{prefix}_max": math.nan}
+    return {f"{prefix}_median": float(np.median(v)), f"{prefix}_min": float(v.min()),
+            f"{prefix}_max": float(v.max())}  # fmt: skip
+
+
+def _evaluation(metrics: dict[str, float], scores: pd.DataFrame | None) -> dict[str, float]:
+    """Headline evaluation numbers: the parent's metrics, else computed from its fold table."""
+    ok = scores[scores["status"] == "COMPLETE"] if scores is not None else None
+
+    def pick(metric: str, column: str, how: str) -> float:
+        if metric in metrics:
+            return float(metrics[metric])
+        if ok is None or column not in ok or ok[column].notna().sum() < (2 if how == "std" else 1):
+            return math.nan
+        return float(ok[column].std(ddof=1) if how == "std" else ok[column].mean())
+
+    out = {"best_val": float(metrics.get("best_value", math.nan))}
+    for name in ("test_accuracy", "test_log_loss"):
+        out[f"{name}_mean"] = pick(f"{name}_mean", name, "mean")
+        out[f"{name}_std"] = pick(f"{name}_std", name, "std")
+    out["ms_per_epoch"] = pick("ms_per_epoch_mean", "ms_per_epoch", "mean")
+    failed = metrics.get("eval_failed", math.nan)
+    out["eval_complete"] = float(len(ok)) if ok is not None else math.nan
+    out["eval_failed"] = float(len(scores) - len(ok)) if scores is not None else float(failed)
+    out.update(_spread(ok["n_epochs"] if ok is not None else [], "eval_epochs"))
+    return out
+
+
+def _family_row(client: MlflowClient, experiment_id: str, run: Any, scores, trials) -> dict:
+    tags, rid = run.data.tags, run.info.run_id
+    study = tags.get(runs.TAG_STUDY, run.info.run_name)
+    counts = runs.trial_state_counts(client, experiment_id, study)
+    ran = [t["n_epochs"] for t in trials if t["state"] in ("COMPLETE", "PRUNED")]
+    best = ", ".join(f"{k[5:]}={_short(v)}" for k, v in sorted(tags.items())
+                     if k.startswith("best."))  # fmt: skip
+    return {
+        "family": tags.get(runs.TAG_FAMILY, "?"), "study": study,
+        "objective": tags.get("nnfs_lab.objective", ""),
+        **_evaluation(run.data.metrics, scores), **_spread(ran, "trial_epochs"),
+        **{f"trials_{s.lower()}": counts.get(s, 0)
+           for s in ("COMPLETE", "PRUNED", "FAIL", "LOST", "RUNNING")},
+        "sweep_wall_s": sum(m.value for m in client.get_metric_history(rid, "sweep_wall_seconds")),
+        "best_params": best, "parent_run_id": rid,
+    }  # fmt: skip
 
 
 def _short(v: str) -> str:
@@ -129,136 +184,92 @@ def _short(v: str) -> str:
         return v
 
 
-def _mean(a: np.ndarray) -> float:
-    return float(a.mean()) if a.size else math.nan
-
-
-def _std(a: np.ndarray) -> float:
-    # Sample standard deviation: the seeds are a sample of the training randomness.
-    return float(a.std(ddof=1)) if a.size > 1 else math.nan
-
-
 def compare_experiment(client: MlflowClient, experiment_id: str, *, log: bool = True) -> Comparison:
     """Build the comparison of one experiment from its runs; optionally log it as a run.
 
     The ``comparison`` run is found again by its tag and updated, so rebuilding it (``nnfs-lab
     report``) does not pile up runs.
     """
-    exp = client.get_experiment(experiment_id)
-    table, seeds = _collect(client, experiment_id)
-    comp = Comparison(exp.name, table, seeds, paired_tests(seeds) if len(seeds) else [])
+    import pandas as pd
+
+    parents = runs.search_all_runs(client, experiment_id, f"tags.`{runs.TAG_ROLE}` = 'parent'")
+    rows, scores, trials = [], [], []
+    for run in sorted(parents, key=lambda r: r.info.start_time or 0):
+        fam = run.data.tags.get(runs.TAG_FAMILY, "?")
+        sc = _outer_scores(client, run.info.run_id, fam)
+        tr = _trials(
+            client, experiment_id, run.data.tags.get(runs.TAG_STUDY, run.info.run_name), fam
+        )
+        rows.append(_family_row(client, experiment_id, run, sc, tr))
+        scores += [sc] if sc is not None else []
+        trials += tr
+    table = pd.DataFrame(rows)
+    if len(table):  # nnfs first: pairs read "nnfs vs mlp"
+        table = table.sort_values("family", key=lambda f: f != "nnfs", kind="stable")
+        table = table.reset_index(drop=True)
+    comp = Comparison(client.get_experiment(experiment_id).name, table,
+                      pd.concat(scores, ignore_index=True) if scores else pd.DataFrame(),
+                      trials=pd.DataFrame(trials, columns=["family", "trial", "state",
+                                                           *_TRIAL_METRICS, "run_id"]))  # fmt: skip
+    comp.tests = _paired(comp.scores)
+    comp.pareto = _fronts(comp.trials)
     if log and len(table):
         comp.run_id = _log(client, experiment_id, comp)
     return comp
+
+
+def _paired(scores: pd.DataFrame) -> list[dict[str, Any]]:
+    if scores.empty:
+        return []
+    out = []
+    families = family_order(list(scores["family"]))
+    for a, b in itertools.combinations(families, 2):
+        for metric, higher in COMPARED_METRICS.items():
+            sa, sb = scores[scores.family == a], scores[scores.family == b]
+            out.append(paired_comparison(sa, sb, metric=metric, higher_is_better=higher))
+    return out
+
+
+def _fronts(trials: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    done = trials[trials.state == "COMPLETE"]
+    parts = [pareto_front(done[done.family == f]) for f in family_order(done.family)]
+    return pd.concat(parts, ignore_index=True) if parts else done.iloc[:0]
 
 
 def _log(client: MlflowClient, experiment_id: str, comp: Comparison) -> str:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    run_id, _ = ensure_role_run(
-        client,
-        experiment_id,
-        role="comparison",
-        run_name="comparison",
-        tags={"mlflow.note.content": "Best configuration of each model family, refit over "
-              "seeds and scored on the held-out test set; paired tests across seeds."},
-        match={},
-    )  # fmt: skip
-    metrics = []
+    note = (
+        "Best configuration of each model family scored by repeated stratified K-fold on data "
+        "the tuning never saw; paired per-fold differences, corrected resampled t-test."
+    )
+    run_id, _ = runs.ensure_role_run(client, experiment_id, role="comparison",
+                                     run_name="comparison", tags={"mlflow.note.content": note},
+                                     match={})  # fmt: skip
+    metrics, tags = [], {"mlflow.note.content": "\n\n".join([note, *comp.sentences()])}
     for _, r in comp.table.iterrows():
-        for k in ("test_acc_mean", "test_acc_std", "test_logloss_mean", "ms_per_epoch",
-                  "sweep_wall_s", "best_val"):  # fmt: skip
-            if math.isfinite(r[k]):
-                metrics.append((f"{r['family']}.{k}", float(r[k]), 0))
+        metrics += [(f"{r.family}.{k}", float(r[k]), 0) for k in LOGGED_COLUMNS
+                    if math.isfinite(r[k])]  # fmt: skip
     for t in comp.tests:
-        for k in ("t_pvalue", "wilcoxon_pvalue", "mean_diff"):
-            if math.isfinite(t[k]):
-                metrics.append((f"{t['a']}_vs_{t['b']}.{t['metric']}.{k}", float(t[k]), 0))
-    log_batch_chunked(client, run_id, metrics=metrics)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        comp.table.to_csv(tmp / "comparison.csv", index=False)
-        comp.seeds.to_csv(tmp / "seed_scores.csv", index=False)
-        tests = pd.DataFrame(comp.tests)
-        tests.to_csv(tmp / "paired_tests.csv", index=False)
-        html = (
-            f"<h2>{comp.experiment}: comparison</h2>"
-            + comp.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-            + "<h3>Paired tests across seeds</h3>"
-            + tests.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-            + "<h3>Per-seed test scores</h3>"
-            + comp.seeds.to_html(index=False, float_format=lambda v: f"{v:.4g}")
-        )
-        (tmp / "comparison.html").write_text(html, encoding="utf-8")
-        fig = _figure(comp)
-        fig.savefig(tmp / "comparison.png", dpi=90)
+        name = f"{t['a']}_vs_{t['b']}.{t['metric']}"
+        metrics += [(f"{name}.{k}", float(t[k]), 0) for k in LOGGED_TEST_KEYS
+                    if math.isfinite(t[k])]  # fmt: skip
+        tags[f"{name}.verdict"] = t["verdict"]
+    runs.log_batch_chunked(client, run_id, metrics=metrics, tags=tags)
+    tables = {"comparison.csv": comp.table, SCORES_FILE: comp.scores,
+              "paired_tests.csv": pd.DataFrame(comp.tests), "pareto.csv": comp.pareto}  # fmt: skip
+    for name, df in tables.items():
+        client.log_text(run_id, df.to_csv(index=False), name)
+    client.log_text(run_id, comparison_html(comp), "comparison.html")
+    for name, draw in (("comparison.png", comparison_figure), ("pareto.png", pareto_figure)):
+        fig = draw(comp)
+        client.log_figure(run_id, fig, name, save_kwargs={"dpi": 90})
         plt.close(fig)
-        for name in ("comparison.csv", "comparison.html", "seed_scores.csv", "paired_tests.csv",
-                     "comparison.png"):  # fmt: skip
-            client.log_artifact(run_id, str(tmp / name))
     client.set_terminated(run_id, status="FINISHED")
     return run_id
-
-
-def _figure(comp: Comparison):
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-    families = list(comp.table["family"])
-    for ax, metric, title in zip(
-        axes[:2], ("test_accuracy", "test_log_loss"), ("test accuracy", "test log loss")
-    ):
-        data = [comp.seeds.loc[comp.seeds.family == f, metric].dropna() for f in families]
-        ax.boxplot(data, tick_labels=families)
-        for i, d in enumerate(data, start=1):  # the seeds themselves, not only their summary
-            ax.scatter(np.full(len(d), i), d, s=12, alpha=0.7, zorder=3)
-        ax.set_title(f"{title} over seeds")
-    axes[2].bar(families, comp.table["ms_per_epoch"], color="tab:gray")
-    axes[2].set_title("fit time per epoch (ms)")
-    fig.suptitle(comp.experiment)
-    fig.tight_layout()
-    return fig
-
-
-def format_comparison(comp: Comparison) -> str:
-    """A plain-text rendering of a comparison for the terminal."""
-    if comp.table.empty:
-        return f"{comp.experiment}: no finished sweeps to compare"
-    t = comp.table
-    lines = [f"== {comp.experiment}: best of each family, refit over seeds, held-out test set =="]
-    view = t.assign(
-        **{
-            "test acc": [f"{m:.4f} ± {s:.4f}" for m, s in zip(t.test_acc_mean, t.test_acc_std)],
-            "test log loss": [
-                f"{m:.4f} ± {s:.4f}" for m, s in zip(t.test_logloss_mean, t.test_logloss_std)
-            ],
-            "best val": t.best_val.map(lambda v: f"{v:.4f}"),
-            "ms/epoch": t.ms_per_epoch.map(lambda v: f"{v:.2f}"),
-            "sweep s": t.sweep_wall_s.map(lambda v: f"{v:.1f}"),
-            "trials c/p/f": [
-                f"{c}/{p}/{f}" + (f" +{n} lost" if n else "")
-                for c, p, f, n in zip(t.complete, t.pruned, t.failed, t.lost)
-            ],
-        }
-    )[["family", "best val", "test acc", "test log loss", "ms/epoch", "sweep s", "trials c/p/f",
-       "seeds"]]  # fmt: skip
-    lines.append(view.to_string(index=False))
-    for fam, params in zip(t.family, t.best_params):
-        lines.append(f"  best {fam}: {params}")
-    for r in comp.tests:
-        lines.append(
-            f"paired over {r['n']} seeds, {r['metric']}: {r['a']} - {r['b']} = "
-            f"{r['mean_diff']:+.4f}; t-test p={_p(r['t_pvalue'])}, "
-            f"Wilcoxon p={_p(r['wilcoxon_pvalue'])}"
-        )
-    if comp.run_id:
-        lines.append(f"logged as run {comp.run_id} ('comparison' in experiment {comp.experiment})")
-    return "\n".join(lines)
-
-
-def _p(v: float) -> str:
-    return "n/a" if not math.isfinite(v) else f"{v:.3g}"
 
 
 def build_report(
@@ -278,14 +289,21 @@ def build_report(
     Returns
     -------
     list of Comparison
+
+    Raises
+    ------
+    NotFoundError
+        ``experiment`` names no experiment in the store.
     """
-    uri = resolve_tracking_uri(tracking_uri)
-    check_tracking_uri(uri)
-    client = get_client(uri)
+    uri = store.resolve_tracking_uri(tracking_uri)
+    store.check_tracking_uri(uri)
+    client = store.get_client(uri)
     if experiment is not None:
         exp = client.get_experiment_by_name(experiment)
         if exp is None:
-            raise NotFoundError(f"no experiment named {experiment!r} in {mask_url(uri)}")
+            raise store.NotFoundError(
+                f"no experiment named {experiment!r} in {store.mask_url(uri)}"
+            )
         exps = [exp]
     else:
         exps = client.search_experiments()
