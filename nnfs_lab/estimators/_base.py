@@ -18,11 +18,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnfs_lab.nn import DivergenceError, Model
+from nnfs_lab.nn import DivergenceError, Model, make_optimizer
 
 from ._data import validation_set
 from ._loop import EpochLoop, StoppingRule
-from ._network import build_network, sync_network
+from ._network import build_network, optimizer_kwargs, sync_network
 from ._params import resolve_batch_size, validate_params
 
 __all__ = ["BaseNNFS", "FITTED", "check_sample_weight"]
@@ -302,15 +302,19 @@ class BaseNNFS(BaseEstimator):
         X, y_enc, sw, val = validation_set(self, X, y_enc, sw, validation_data, cfg, incremental)
         # validate_data has just checked X (and y) for NaN/inf; skip the second full scan.
         X, y_enc = self.model_.prepare(X, y_enc, check_finite=False)
+        loop = self._loop(cfg, X, y_enc, sw, val, incremental)
         try:
-            self._loop(cfg, X, y_enc, sw, val, incremental).run(
-                1 if incremental else cfg["max_epochs"]
-            )
+            loop.run(1 if incremental else cfg["max_epochs"])
         except DivergenceError:
             # Weights hold NaN/inf now: forget them so predict raises NotFittedError rather
             # than returning NaN.
             self._reset_fitted()
             raise
+        if loop.diverged:
+            # The restored weights are finite, the optimizer's moments may not be: a warm
+            # start continues with a fresh optimizer.
+            self.model_.set(optimizer=make_optimizer(cfg["optimizer"], **optimizer_kwargs(cfg)))
+            self.model_.finalize()
         return self
 
     def _loop(self, cfg, X, y_enc, sw, val, incremental) -> EpochLoop:

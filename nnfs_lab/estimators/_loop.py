@@ -105,6 +105,8 @@ class EpochLoop:
         self.est, self.X, self.y, self.sample_weight = est, X, y, sample_weight
         self.validation, self.batch_size, self.shuffle = validation, batch_size, shuffle
         self.rule, self.callbacks, self.incremental = rule, callbacks, incremental
+        #: Whether training diverged and early stopping restored the best epoch's weights.
+        self.diverged = False
 
     def run(self, epochs: int) -> None:
         """Train up to ``epochs`` epochs; ``on_train_end`` runs even when a callback raises."""
@@ -112,7 +114,14 @@ class EpochLoop:
         try:
             stopped = False
             for _ in range(epochs):
-                stopped = self._after_epoch(self._epoch())
+                try:
+                    rec = self._epoch()
+                except DivergenceError as exc:
+                    if not self.rule.restore_best or self.rule.best_params is None:
+                        raise
+                    stopped = self.diverged = self._record_divergence(exc)
+                    break
+                stopped = self._after_epoch(rec)
                 if stopped:
                     break
             self.rule.restore(self.est.model_)
@@ -125,6 +134,26 @@ class EpochLoop:
                 )
         finally:
             self._call("on_train_end", self.est)
+
+    def _record_divergence(self, exc: DivergenceError) -> bool:
+        """MLP's behaviour under early stopping: the diverged epoch is recorded with NaN
+        losses and scores, training stops and the best epoch's weights come back."""
+        est = self.est
+        est.n_iter_ += 1
+        rec = dict.fromkeys(logs.EPOCH_KEYS, float("nan"))
+        rec[logs.EPOCH] = len(est.history_) + 1
+        rec[logs.SECONDS] = 0.0
+        est.history_.append(rec)
+        est.loss_curve_.append(rec[logs.LOSS])
+        est.validation_loss_curve_.append(rec[logs.VAL_LOSS])
+        est.validation_scores_.append(rec[logs.VAL_SCORE])
+        warnings.warn(
+            f"{type(est).__name__}: {exc}. early_stopping restored the weights of the best "
+            f"epoch (validation score {est.best_validation_score_:.4g}).",
+            ConvergenceWarning,
+            stacklevel=5,  # _record_divergence <- run <- _fit <- fit <- the user's call
+        )
+        return True
 
     def _call(self, hook: str, *args: Any) -> list:
         return [getattr(cb, hook)(*args) for cb in self.callbacks if hasattr(cb, hook)]

@@ -6,8 +6,10 @@ import copy
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
+from nnfs_lab import NNFSRegressor
 from nnfs_lab.nn import SGD, Adam, DivergenceError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -126,3 +128,41 @@ def test_divergence_raises_and_leaves_no_nan_model(blobs, small):
         est.fit(X * 1e3, y)
     with pytest.raises(NotFittedError):
         est.predict(X)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_divergence_is_a_value_error_and_never_leaves_nan_weights(blobs, small):
+    """Without early stopping a diverged fit raises (a ValueError too), with or without
+    validation data; with it, the best epoch's finite weights come back, as in MLP."""
+    X, y = blobs
+    kw = dict(optimizer="sgd", learning_rate=1e12, momentum=0.0, max_epochs=50)
+    for extra in ({}, {"validation_data": (X[:50], y[:50])}):
+        est = small(**kw)
+        with pytest.raises(ValueError):
+            est.fit(X * 1e3, y, **extra)
+        assert not hasattr(est, "model_")
+    X, y = load_iris(return_X_y=True)  # MLP's own case (test_mlp_diverging_loss)
+    reg = NNFSRegressor(100, "identity", optimizer="sgd", learning_rate=1.0, max_epochs=20,
+                        early_stopping=True, random_state=0)  # fmt: skip
+    with pytest.warns(ConvergenceWarning, match="restored the weights of the best epoch"):
+        reg.fit(X, y)
+    assert np.isnan(reg.validation_scores_[-1]) and np.isfinite(reg.predict(X)).all()
+    assert len(reg.history_) == reg.n_iter_ == len(reg.loss_curve_)
+
+
+def test_tiny_validation_set_is_an_error_not_nan_epochs(small):
+    X, y = np.arange(10.0).reshape(5, 2), np.array([0, 1, 0, 1, 0])
+    with pytest.raises(ValueError, match="validation set is too small"):
+        small(cls=NNFSRegressor, early_stopping=True, validation_fraction=0.2).fit(X, y * 1.0)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        small(cls=NNFSRegressor).fit(X, y * 1.0, validation_data=(X[:1], y[:1] * 1.0))
+
+
+def test_n_iter_no_change_inf_and_best_loss_under_early_stopping(blobs, small):
+    X, y = blobs
+    est = small(n_iter_no_change=np.inf, tol=1e9, max_epochs=7).fit(X, y)
+    assert est.n_iter_ == 7 and est.best_loss_ == min(est.loss_curve_)
+    es = small(early_stopping=True, max_epochs=7).fit(X, y)
+    assert es.best_loss_ is None and es.best_validation_score_ == max(es.validation_scores_)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        es.partial_fit(X, y)

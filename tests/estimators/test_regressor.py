@@ -45,3 +45,22 @@ def test_output_count_must_not_change(regression, small):
     reg = small(NNFSRegressor).fit(X, Y)
     with pytest.raises(ValueError, match="outputs"):
         reg.partial_fit(X, Y[:, 0])
+
+
+def test_target_standardized_by_default_and_predictions_in_target_units():
+    """Loss and training happen on the standardized target; predictions come back in y's
+    units. ``standardize_target=False`` trains on y as given (and, here, learns far less)."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    kw = dict(hidden_layer_sizes=(32,), max_epochs=50, random_state=0)
+    std = NNFSRegressor(**kw).fit(X, y)
+    raw = NNFSRegressor(standardize_target=False, **kw).fit(X, y)
+    assert std.target_mean_ == pytest.approx([y.mean()])
+    assert std.target_scale_ == pytest.approx([y.std()])
+    assert raw.target_mean_.tolist() == [0.0] and raw.target_scale_.tolist() == [1.0]
+    assert std.loss_curve_[-1] < 1.0 < raw.loss_curve_[-1]  # standardized vs raw units
+    assert abs(std.predict(X).mean() - y.mean()) < 10
+    assert std.score(X, y) > 0.4 > raw.score(X, y)
