@@ -6,7 +6,9 @@ A callback is any object with some of these methods (all optional):
 - ``on_epoch_end(estimator, epoch, logs) -> bool | None``: return a truthy value to stop training
 - ``on_train_end(estimator)``
 
-``epoch`` is 1-based and counts across ``partial_fit`` calls (it equals ``estimator.n_iter_``);
+``epoch`` is 1-based and counts every epoch the model has trained, across ``partial_fit`` calls
+and warm starts (it equals ``len(estimator.history_)``; ``estimator.n_iter_`` counts the epochs
+of the current ``fit`` only, as in MLPClassifier);
 ``logs`` holds the keys of :data:`nnfs_lab.nn.logs.EPOCH_KEYS`: ``epoch, loss, data_loss,
 regularization_loss, train_score, val_loss, val_score, learning_rate, seconds`` (``val_loss`` and
 ``val_score`` are ``None`` without validation data). An exception raised by a callback (an Optuna

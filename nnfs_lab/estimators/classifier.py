@@ -25,7 +25,26 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     """Multilayer perceptron classifier trained by the from-scratch NumPy engine.
 
     Multiclass targets get a softmax output with categorical cross-entropy; binary targets and
-    multilabel indicator matrices get sigmoid outputs with binary cross-entropy.
+    multilabel indicator matrices get sigmoid outputs with binary cross-entropy (for multilabel
+    targets summed over labels and averaged over samples, as MLPClassifier's). A ``y`` with one
+    class is fitted and always predicted, as MLPClassifier does (``predict_proba`` is a column
+    of ones). ``X`` may be a SciPy CSR/CSC matrix or array: the first layer multiplies it
+    sparse, it is never densified.
+
+    Deliberate differences from ``MLPClassifier`` (same names otherwise):
+
+    - ``l2`` is the book's penalty ``l2 * sum(W**2)`` added to each batch's mean loss; MLP's
+      ``alpha`` adds ``alpha / 2 * sum(W**2) / batch_size``. Equivalent: ``l2 = alpha / (2 n)``
+      with ``n`` the batch size (``min(200, n_samples)`` for ``'auto'``).
+    - ``dtype`` sets the precision; MLP computes in the dtype of ``X``.
+    - ``n_iter_`` is the epochs of the last ``fit`` (as MLP) but keeps counting over
+      ``partial_fit`` calls (MLP reports 1); ``history_``, ``loss_curve_`` and the callbacks'
+      ``epoch`` count every epoch of the model, warm starts included.
+    - A non-finite loss or weight raises :class:`~nnfs_lab.nn.DivergenceError` (a
+      ``ValueError``) and leaves the estimator unfitted; with ``early_stopping`` the best
+      epoch's weights are restored instead, with a ``ConvergenceWarning``, as MLP does.
+    - ``max_epochs``, ``learning_rate`` (+ ``decay``), ``optimizer`` stand for ``max_iter``,
+      ``learning_rate_init`` and ``solver``; there is no L-BFGS.
 
     Parameters
     ----------
@@ -56,6 +75,8 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         accuracy has not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the
         best weights. Without it the same rule watches the training loss.
     validation_fraction, n_iter_no_change, tol : defaults 0.1, 10, 1e-4.
+        ``n_iter_no_change=numpy.inf`` never stops on a plateau. A validation set of fewer
+        than 2 samples is an error; ``partial_fit`` refuses ``early_stopping=True``.
     weight_init : {'auto', 'book', 'glorot', 'he'}, default='auto'
         ``'auto'`` is Glorot-uniform, as MLPClassifier; ``'book'`` is ``0.01 * randn``.
     dtype : {'float64', 'float32'}, default='float64'
@@ -63,7 +84,8 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     random_state : int, RandomState or None
         Seeds initialization, shuffling, dropout and the validation split.
     warm_start : bool, default=False
-        Continue from the fitted weights *and optimizer state* on the next ``fit``. Changed
+        Continue from the fitted weights *and optimizer state* on the next ``fit`` (``y`` must
+        have the same classes). Changed
         scalar hyperparameters (learning rate, decay, momentum, penalties, dropout rate) reach
         the live optimizer and layers; a different ``optimizer`` replaces the optimizer with a
         fresh one (no moments carried over, its step count restarts) and keeps the weights; a
@@ -77,7 +99,8 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     Attributes
     ----------
     classes_, n_features_in_, feature_names_in_, n_outputs_, n_iter_, t_, loss_curve_,
-    validation_loss_curve_, validation_scores_, best_loss_, best_validation_score_, coefs_,
+    validation_loss_curve_, validation_scores_, best_loss_ (None under early stopping),
+    best_validation_score_, coefs_,
     intercepts_, history_ (one dict per epoch; :meth:`history_frame` gives a DataFrame),
     model_ (the engine's :class:`~nnfs_lab.nn.Model`).
 

@@ -21,12 +21,31 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
     parameters are those of :class:`NNFSClassifier` (without ``class_weight``); the training
     score in ``history_`` and the early-stopping score are R^2.
 
+    Unlike ``MLPRegressor``, the target is standardized internally by default, so default
+    settings work on unscaled targets (diabetes, 5-fold, scaled X: R^2 about 0.47 in 200
+    epochs, where MLPRegressor needs ``max_iter=2000``). The data loss is the mean squared
+    (or absolute) error without MLP's factor 1/2.
+
     Parameters
     ----------
     loss : {'squared_error', 'absolute_error'}, default='squared_error'
         The data loss of the linear outputs.
     hidden_layer_sizes, activation, optimizer, ..., callbacks
         As :class:`NNFSClassifier`, with the same defaults.
+    standardize_target : bool, default=True
+        Train on ``(y - target_mean_) / target_scale_`` (sample-weighted mean and standard
+        deviation of each target, learned by the first ``fit``/``partial_fit`` call and kept by
+        warm starts). ``predict`` returns the target's own units; ``loss_curve_``,
+        ``validation_loss_curve_``, ``best_loss_`` and the ``loss``/``val_loss`` of
+        ``history_`` are in standardized units (for one target, ``data_loss *
+        target_scale_**2`` is the mean squared error in ``y``'s units). R^2 scores are the
+        same in both. ``False`` trains on ``y`` as given.
+
+    Attributes
+    ----------
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
+        The standardization (0 and 1 with ``standardize_target=False``).
+    Others as :class:`NNFSClassifier` (without ``classes_``).
 
     Examples
     --------
