@@ -73,6 +73,9 @@ def _add_sweep(sub: Subparsers) -> None:
     p.add_argument("--timeout", type=float, metavar="S", help="seconds per model family")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="local worker processes")
     p.add_argument("--no-compare", action="store_true", help="skip the comparison run")
+    p.add_argument("--async", dest="asynchronous", action="store_true",
+                   help="sample each trial when a worker claims it (more trials per minute, "
+                   "results depend on timing); default: deterministic generations")  # fmt: skip
     _storage_args(p)
     p.set_defaults(func=_cmd_sweep)
 
@@ -108,8 +111,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         compare=not args.no_compare,
         heartbeat_interval=args.heartbeat_interval,
         grace_period=args.grace_period,
+        deterministic=not args.asynchronous,
     )
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    if not args.no_compare:
+        from nnfs_lab.tracking.report import build_report, format_overview
+
+        print()
+        print(format_overview(build_report(uri, log=False)))
     print()
     print(summary_table(results))
     print(f"\nsweep finished in {time.perf_counter() - t0:.1f}s; tracking store "
@@ -178,8 +187,10 @@ def _add_report(sub: Subparsers) -> None:
     p = sub.add_parser(
         "report",
         help="rebuild the comparison from the tracking store",
-        description="Rebuild each experiment's comparison (test scores over seeds, timing, "
-        "trial counts, paired tests) from the MLflow store alone and update its run.",
+        description="Rebuild each experiment's comparison (held-out fold scores, the corrected "
+        "resampled t-test and its verdict, epochs, timing, trial counts, the accuracy/time "
+        "Pareto front) from the MLflow store alone, update its run, and print one table over "
+        "every experiment.",
     )
     p.add_argument("--experiment", metavar="NAME", help="one experiment (default: all)")
     p.add_argument("--no-log", action="store_true", help="print only; do not update the run")
@@ -188,7 +199,7 @@ def _add_report(sub: Subparsers) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from nnfs_lab.tracking.report import build_report, format_comparison
+    from nnfs_lab.tracking.report import build_report, format_comparison, format_overview
 
     comps = build_report(args.tracking_uri, args.experiment, log=not args.no_log)
     if not comps:
@@ -197,6 +208,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for comp in comps:
         print(format_comparison(comp))
         print()
+    print(format_overview(comps))
     return 0
 
 
@@ -279,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
     from nnfs_lab.sweeps import ConfigError

@@ -5,10 +5,12 @@ from __future__ import annotations
 __all__ = [
     "ATTR_ERROR",
     "ATTR_FIT_SECONDS",
+    "ATTR_GENERATION",
     "ATTR_HOST",
     "ATTR_PID",
     "ATTR_RETRY_OF",
     "ATTR_RUN_ID",
+    "ATTR_SLOT",
     "OWNER_ATTRS",
     "STUDY_EXPERIMENT_ID",
     "STUDY_FAMILY",
@@ -24,6 +26,9 @@ ATTR_FIT_SECONDS = "fit_seconds"  # seconds spent inside the estimators' trainin
 ATTR_HOST = "nnfs_lab.host"
 ATTR_PID = "nnfs_lab.pid"
 ATTR_RETRY_OF = "nnfs_lab.retry_of_trial"  # on a retried trial: the number of the one that died
+#: Deterministic sweeps: the generation a trial was proposed in, and its place in it.
+ATTR_GENERATION = "nnfs_lab.generation"
+ATTR_SLOT = "nnfs_lab.slot"
 #: What belongs to a trial's owner, not to its configuration: dropped when a trial is retried.
 OWNER_ATTRS = (ATTR_HOST, ATTR_PID, ATTR_RUN_ID, ATTR_ERROR, ATTR_RETRY_OF)
 

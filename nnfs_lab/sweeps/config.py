@@ -97,6 +97,9 @@ class BudgetConfig:
     n_trials: int | None = 20
     timeout: float | None = None
     max_epochs: int = 100
+    #: Trials proposed together in a deterministic sweep (each generation is sampled from the
+    #: earlier ones only): larger keeps more workers busy, smaller adapts the search sooner.
+    generation_size: int = 8
 
 
 @dataclass(frozen=True)
@@ -239,12 +242,13 @@ def _parse_split(r: Reader, top: dict) -> SplitConfig:
 
 
 def _parse_budget(r: Reader, top: dict) -> BudgetConfig:
-    keys = {"n_trials", "timeout", "max_epochs"}
+    keys = {"n_trials", "timeout", "max_epochs", "generation_size"}
     b = r.table(top.get("budget", {}), "budget", keys)
     budget = BudgetConfig(
         n_trials=r.get(b, "budget", "n_trials", (int,), 20),
         timeout=r.get(b, "budget", "timeout", (int, float), None),
         max_epochs=r.get(b, "budget", "max_epochs", (int,), 100),
+        generation_size=r.get(b, "budget", "generation_size", (int,), 8),
     )
     for k in keys:
         r.positive(getattr(budget, k), f"budget.{k}")

@@ -17,11 +17,13 @@ creating a fresh ``mlflow.db`` at once were measured to corrupt it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from nnfs_lab.sweeps.budget import budget_status, enqueue_slots
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.experiment import load_experiment
 from nnfs_lab.sweeps.families import get_family
+from nnfs_lab.sweeps.generations import propose_next
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
@@ -82,6 +85,7 @@ def sweep(
     compare: bool = True,
     heartbeat_interval: int = 10,
     grace_period: int = 30,
+    deterministic: bool = True,
 ) -> list[SweepResult]:
     """Run (or resume) the sweeps of each experiment and log the comparison.
 
@@ -108,6 +112,11 @@ def sweep(
     heartbeat_interval, grace_period : int
         Seconds; RDB storages only. A trial whose worker has not beaten for ``grace_period``
         seconds is failed and retried.
+    deterministic : bool
+        Propose trials in generations (:mod:`~nnfs_lab.sweeps.generations`): the same results
+        for any number of workers and any timing. False samples each trial when a worker
+        claims it, from whatever has finished by then (more throughput, no reproducibility).
+        A time-only budget is always asynchronous.
 
     Returns
     -------
@@ -131,9 +140,12 @@ def sweep(
     for cfg in cfgs:
         exp_id = tracking.ensure_experiment(client, cfg.name, uri)
         for model in _selected(cfg, families):
-            task = WorkerTask(cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
-                              timeout=cfg.budget.timeout, heartbeat_interval=heartbeat_interval,
-                              grace_period=grace_period)  # fmt: skip
+            task = WorkerTask(
+                cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
+                timeout=cfg.budget.timeout, heartbeat_interval=heartbeat_interval,
+                grace_period=grace_period,
+                deterministic=deterministic and cfg.budget.n_trials is not None,
+            )  # fmt: skip
             results.append(_sweep_family(task, model, exp_id, client, workers_n=workers,
                                          hooks=hooks, echo=echo))  # fmt: skip
         if compare:
@@ -198,10 +210,14 @@ def _create_study(task: WorkerTask, model: ModelConfig, exp_id: str, client) -> 
     return study, storage, handler, parent_id
 
 
-def _local_workers(cfg: ExperimentConfig, study: Any, workers_n: int) -> int:
-    if cfg.budget.n_trials is None:
+def _local_workers(task: WorkerTask, study: Any, workers_n: int) -> int:
+    budget = task.cfg.budget.n_trials
+    if budget is None:
         return max(1, workers_n)
     status = budget_status(study.get_trials(deepcopy=False))
+    if task.deterministic:
+        left = budget - status["used"]
+        return min(workers_n, left, task.cfg.budget.generation_size) if left > 0 else 0
     if not status["waiting"] and status["running"]:
         # Trials still run elsewhere (or may be given back): wait for them before the
         # summary, which must not describe a half-finished study.
@@ -209,12 +225,12 @@ def _local_workers(cfg: ExperimentConfig, study: Any, workers_n: int) -> int:
     return min(workers_n, status["waiting"])
 
 
-def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo) -> None:
+def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo, propose) -> None:
     name = study.study_name
     if len(tasks) == 1:
-        run_worker(tasks[0], hooks, echo)
+        run_worker(tasks[0], hooks, echo, propose=propose)
         return
-    codes = spawn_workers(tasks, hooks) if tasks else []
+    codes = spawn_workers(tasks, hooks, while_waiting=propose) if tasks else []
     for i, code in enumerate(codes):
         if code != 0:
             echo(f"[{name}] worker {i} exited with code {code}")
@@ -222,7 +238,7 @@ def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo) -> None:
     leftover = budget_status(study.get_trials(deepcopy=False))["waiting"]
     if leftover and any(c != 0 for c in codes):
         echo(f"[{name}] finishing {leftover} trial(s) in the driver")
-        run_worker(replace(tasks[0], label="d"), hooks, echo)
+        run_worker(replace(tasks[0], label="d"), hooks, echo, propose=propose)
 
 
 def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> SweepResult:
@@ -233,8 +249,10 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
         echo(f"[{name}] trials {reaped} were left RUNNING by a dead worker: marked FAIL, retried")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
-    added = enqueue_slots(study, cfg.budget.n_trials)
-    n_local = _local_workers(cfg, study, workers_n)
+    # One proposer per study: the driver, or its one in-process worker.
+    propose = partial(propose_next, study, cfg, model) if task.deterministic else None
+    added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
+    n_local = _local_workers(task, study, workers_n)
     used = budget_status(study.get_trials(deepcopy=False))["used"]
     echo(f"[{name}] {used}/{cfg.budget.n_trials or '-'} trials done, {added} added; "
          f"{n_local} local worker(s) (tracking {tracking.mask_url(task.tracking_uri)}, "
@@ -242,7 +260,8 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     tasks = [replace(task, label=str(i), sampler_seed=sampler_seed(cfg.seed, i, len(trials)))
              for i in range(n_local)]  # fmt: skip
     t0 = time.perf_counter()
-    _run_local(tasks, study, hooks, echo)
+    with _blas_threads(1 if task.deterministic else None):
+        _run_local(tasks, study, hooks, echo, propose)
     wall = time.perf_counter() - t0
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
@@ -250,6 +269,19 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
     session = {"wall": wall, "ran": ran, "workers": max(1, n_local)}
     return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, session, echo)
+
+
+@contextlib.contextmanager
+def _blas_threads(limit: int | None):
+    """Deterministic sweeps train with one BLAS thread in every worker, in-process or spawned:
+    a multi-threaded BLAS may sum in another order and change the last bits of a result."""
+    if limit is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=limit, user_api="blas"):
+        yield
 
 
 def join(
@@ -284,6 +316,7 @@ def join(
                 timeout=timeout if timeout is not None else cfg.budget.timeout, label=label,
                 sampler_seed=sampler_seed(cfg.seed, socket.gethostname(), os.getpid()),
                 heartbeat_interval=heartbeat_interval, grace_period=grace_period,
+                deterministic=cfg.budget.n_trials is not None,
             )  # fmt: skip
             study, _, _ = open_study(task)
             recorded = study.user_attrs.get(STUDY_TRACKING_URI)

@@ -24,6 +24,7 @@ from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.data import SplitData, prepare_data, scale_split
 from nnfs_lab.sweeps.evaluation import evaluate_family, refit_on_development
 from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves, study_plots
+from nnfs_lab.sweeps.generations import best_trial
 from nnfs_lab.sweeps.space import decode_params, describe_space
 
 __all__ = ["SweepResult", "finalize_parent", "parent_params", "summary_table", "trials_table"]
@@ -217,7 +218,7 @@ def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, clien
         client.set_terminated(parent_id, status="FAILED")
         echo(f"[{study.study_name}] no trial completed; nothing to evaluate")
         return result
-    best = study.best_trial
+    best = best_trial(study)
     result.best_value = best.value
     result.best_params = {**model.fixed, **decode_params(model.search, best.params)}
     fingerprint = f"{len(study.get_trials(deepcopy=False))}:{sorted(counts.items())}"

@@ -24,8 +24,10 @@ from nnfs_lab.sweeps.attrs import (
     STUDY_EXPERIMENT_ID,
     STUDY_PARENT_RUN_ID,
 )
+from nnfs_lab.sweeps.budget import budget_status
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import prepare_data
+from nnfs_lab.sweeps.generations import GenerationPruner
 from nnfs_lab.sweeps.objective import SweepHooks, TrialContext, make_objective
 from nnfs_lab.sweeps.progress import Progress, echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler
@@ -64,9 +66,14 @@ class WorkerTask:
     heartbeat_interval, grace_period : int
         Seconds (RDB storages only).
     poll_seconds : float
-        How often an idle worker checks for trials given back by dead workers.
+        How often an idle worker checks for new slots or trials given back by dead workers.
     max_retry : int
         How many times one configuration is retried after its worker died.
+    deterministic : bool
+        Slots are proposed in generations by one proposer (the driver); an idle worker waits
+        for the next generation while the budget is not yet used.
+    idle_timeout : float
+        Seconds an idle worker waits for new slots before giving up.
     """
 
     cfg: ExperimentConfig
@@ -78,8 +85,10 @@ class WorkerTask:
     sampler_seed: int = 0
     heartbeat_interval: int = 10
     grace_period: int = 30
-    poll_seconds: float = 1.0
+    poll_seconds: float = 0.25
     max_retry: int = 3
+    deterministic: bool = False
+    idle_timeout: float = 120.0
 
 
 def open_study(task: WorkerTask, *, seed: int | None = None) -> tuple[Any, Any, StaleTrialHandler]:
@@ -95,7 +104,7 @@ def open_study(task: WorkerTask, *, seed: int | None = None) -> tuple[Any, Any, 
             study_name=name,
             storage=storage,
             sampler=make_sampler(task.cfg, task.sampler_seed if seed is None else seed),
-            pruner=make_pruner(task.cfg),
+            pruner=GenerationPruner(make_pruner(task.cfg)),
         )
     except KeyError:
         raise NotFoundError(
@@ -176,7 +185,8 @@ def others_running(study: Any, storage: Any) -> bool:
     return any(t.user_attrs.get(ATTR_HOST, host) == host for t in running)
 
 
-def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int) -> int | None:
+def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int,
+                   propose: Callable[[], int] | None) -> int | None:  # fmt: skip
     """A claimed slot; a new trial under a time-only budget; -1 to wait; None when done."""
     tid = claim_slot(study, storage, study_id)
     if tid is not None:
@@ -185,7 +195,15 @@ def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int) ->
         tid = storage.create_new_trial(study_id)
         _own(storage, tid)
         return tid
-    return -1 if others_running(study, storage) else None
+    if others_running(study, storage):
+        return -1
+    if propose is not None and propose() > 0:
+        return claim_slot(study, storage, study_id)  # the new generation's first slot
+    if task.deterministic and propose is None:
+        # The proposer (the driver) enqueues the next generation once this one is done.
+        return -1 if budget_status(study.get_trials(deepcopy=False))["used"] < (
+            task.cfg.budget.n_trials) else None  # fmt: skip
+    return None
 
 
 def _run_trial(study: Any, storage: Any, handler: StaleTrialHandler, tid: int, objective) -> Any:
@@ -231,11 +249,13 @@ def run_worker(
     task: WorkerTask,
     hooks: SweepHooks | None = None,
     echo: Callable[[str], None] | None = None,
+    propose: Callable[[], int] | None = None,
 ) -> int:
     """Claim and run trials of ``task``'s study until no slot is left or ``task.timeout``.
 
     The study, its MLflow experiment and parent run must exist (the driver creates them and
-    records their ids as study user attributes).
+    records their ids as study user attributes). ``propose()``, given to the one local worker
+    of a deterministic sweep, enqueues the next generation when the current one is done.
 
     Returns
     -------
@@ -251,16 +271,21 @@ def run_worker(
     study_id = storage.get_study_id_from_name(study.study_name)
     deadline = None if task.timeout is None else time.monotonic() + task.timeout
     progress = Progress(f"{study.study_name} w{task.label}", task.cfg.objective, echo)
-    ran = 0
+    ran, idle_since = 0, None
     while deadline is None or time.monotonic() < deadline:
         for n in reap_stale(study, storage, handler):
             echo(f"[{study.study_name}] trial {n} lost its worker: marked FAIL and retried")
-        tid = _next_trial_id(task, study, storage, study_id)
+        tid = _next_trial_id(task, study, storage, study_id, propose)
         if tid is None:
             break
         if tid < 0:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > task.idle_timeout:
+                echo(f"[{study.study_name}] no new trial for {task.idle_timeout:.0f}s: stopping")
+                break
             time.sleep(task.poll_seconds)
             continue
+        idle_since = None
         # A fresh Study object per trial: its trial cache (which TPE reads) starts empty, so
         # the sampler sees every trial finished so far, by any worker.
         study = optuna.load_study(study_name=study.study_name, storage=storage,
@@ -297,12 +322,18 @@ def _spawned_worker(task: WorkerTask, hooks: SweepHooks | None) -> None:
     # A process entry point: the place for process-wide settings.
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MPLBACKEND", "Agg")
     run_worker(task, hooks)
 
 
-def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None) -> list[int | None]:
-    """Run each task in its own spawned process; wait for all; return their exit codes."""
+def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None, *,
+                  while_waiting: Callable[[], Any] | None = None) -> list[int | None]:  # fmt: skip
+    """Run each task in its own spawned process; wait for all; return their exit codes.
+
+    ``while_waiting()``, when given, is called every ``poll_seconds`` while they run (the
+    driver proposes the next generation of a deterministic sweep there).
+    """
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
@@ -311,6 +342,10 @@ def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None) -> l
         for p in procs:
             p.start()
     try:
+        while any(p.is_alive() for p in procs):
+            if while_waiting is not None:
+                while_waiting()
+            procs[0].join(timeout=tasks[0].poll_seconds)
         for p in procs:
             p.join()
     except BaseException:

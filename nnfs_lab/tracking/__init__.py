@@ -4,7 +4,8 @@ Submodules, one concept each: :mod:`~nnfs_lab.tracking.store` (URIs, checks, cli
 experiments), :mod:`~nnfs_lab.tracking.runs` (parents, children, tags, statuses, batched writes),
 :mod:`~nnfs_lab.tracking.trial_log` (a finished trial's record), :mod:`~nnfs_lab.tracking.models`
 (logged models), :mod:`~nnfs_lab.tracking.stats` (paired tests) and
-:mod:`~nnfs_lab.tracking.report` (the comparison across model families). Their public names are
+:mod:`~nnfs_lab.tracking.report` (the comparison across model families, rebuilt from the store)
+with :mod:`~nnfs_lab.tracking.report_views` (its text, HTML and figures). Their public names are
 re-exported here. mlflow itself is imported inside the functions that use it.
 """
 

@@ -159,7 +159,8 @@ def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
     kids = _children(client, exp.experiment_id, "duo-nnfs")
     numbers = sorted(int(k.data.tags[tracking.TAG_TRIAL]) for k in kids)
     assert numbers == sorted(t.number for t in study.trials) == list(range(6))
-    assert {k.data.tags["nnfs_lab.worker"] for k in kids} == {"0", "1"}
+    # Which worker ran which trial depends on timing (a fast worker may run them all).
+    assert {k.data.tags["nnfs_lab.worker"] for k in kids} <= {"0", "1"}
     assert {k.info.status for k in kids} == {"FINISHED"}
     # Each Optuna trial points at its own MLflow run.
     assert {t.user_attrs["mlflow_run_id"] for t in study.trials} == {k.info.run_id for k in kids}
