@@ -212,6 +212,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------------------- replay
+
+
+def _add_replay(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="retrain a logged trial (or a parent's held-out evaluation) and compare",
+        description="Rebuild a trial run's data split, parameters and seed from what it "
+        "recorded (the parent's experiment file, the trial's Optuna parameters), retrain it and "
+        "print the recorded and replayed per-epoch metrics side by side. For a parent run, the "
+        "held-out fold scores are replayed. Exit status 0 when every value matches exactly.",
+    )
+    p.add_argument("run_id", metavar="RUN_ID", help="an MLflow trial or parent run id")
+    _tracking_args(p)
+    p.set_defaults(func=_cmd_replay)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from nnfs_lab.sweeps.replay import replay_run
+
+    result = replay_run(args.run_id, tracking_uri=args.tracking_uri)
+    print(f"{'':<22} {'metric':<14} {'recorded':>22} {'replayed':>22}")
+    for label, key, recorded, replayed in result.rows:
+        mark = "" if recorded == replayed else "  <- differs"
+        print(f"{label:<22} {key:<14} {recorded!r:>22} {replayed!r:>22}{mark}")
+    verdict = "identical" if result.identical else f"max |difference| {result.max_difference:.3g}"
+    print(f"{result.what}: {len(result.rows)} values, {verdict}")
+    return 0 if result.identical else 1
+
+
 # --------------------------------------------------------------------------------------------- ui
 
 
@@ -258,6 +288,7 @@ SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _add_report,
     _add_ui,
     _add_datasets,
+    _add_replay,
     _add_bench,
 ]
 

@@ -41,6 +41,7 @@ from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.generations import propose_next
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.progress import echo_line
+from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
@@ -204,7 +205,8 @@ def _create_study(task: WorkerTask, model: ModelConfig, exp_id: str, client) -> 
         client, exp_id, study_name=study_name, family=model.family,
         params=parent_params(cfg, model),
         tags={"nnfs_lab.storage": storage_label(task.storage), "nnfs_lab.config_path": cfg.path,
-              "mlflow.note.content": note},
+              "mlflow.note.content": note, **environment_tags(),
+              **sweep_tags(cfg, deterministic=task.deterministic)},
     )  # fmt: skip
     _link_study(study, task, exp_id, parent_id)
     return study, storage, handler, parent_id

@@ -10,6 +10,7 @@ drawn here: figures are made after the study (:mod:`~nnfs_lab.sweeps.summary`).
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import warnings
@@ -32,10 +33,12 @@ from nnfs_lab.sweeps.protocol import (
     EpochProtocol,
     StoppingRule,
 )
+from nnfs_lab.sweeps.provenance import environment_tags
 from nnfs_lab.sweeps.sampling import pruner_can_act
 from nnfs_lab.sweeps.space import suggest_params
 
 __all__ = [
+    "OPTUNA_PARAMS_TAG",
     "SweepHooks",
     "TrialContext",
     "TrialRecord",
@@ -43,6 +46,10 @@ __all__ = [
     "make_objective",
     "trial_summary",
 ]
+
+
+#: Trial-run tag holding the trial's Optuna parameters as JSON.
+OPTUNA_PARAMS_TAG = "nnfs_lab.optuna_params"
 
 
 @dataclass
@@ -134,7 +141,7 @@ def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: TrialRecor
 
 
 def _start_run(ctx: TrialContext, trial) -> str:
-    extra = {"nnfs_lab.worker": ctx.worker}
+    extra = {"nnfs_lab.worker": ctx.worker, **environment_tags()}
     retried = trial.user_attrs.get(ATTR_RETRY_OF)
     if retried is not None:
         extra["nnfs_lab.retry_of_trial"] = str(retried)
@@ -179,7 +186,7 @@ def make_objective(ctx: TrialContext, data: SplitData) -> Callable[[Any], float]
             raise
         finally:
             trial.set_user_attr(ATTR_FIT_SECONDS, rec.fit_seconds)
-            _finish_trial(ctx, run_id, state, rec, params, time.perf_counter() - t0)
+            _finish_trial(ctx, trial, run_id, state, rec, params, time.perf_counter() - t0)
 
     return objective
 
@@ -226,9 +233,11 @@ def curve_history(history: list[dict], max_points: int = MAX_CURVE_POINTS) -> li
     return out
 
 
-def _finish_trial(ctx: TrialContext, run_id: str, state: str, rec: TrialRecord,
+def _finish_trial(ctx: TrialContext, trial, run_id: str, state: str, rec: TrialRecord,
                   params: dict[str, Any], seconds: float) -> None:  # fmt: skip
     tags = {"nnfs_lab.error": rec.error[:4000]} if rec.error else {}
+    # Optuna's own values (scalars, e.g. "64x32"), exact: what `nnfs-lab replay` rebuilds from.
+    tags[OPTUNA_PARAMS_TAG] = json.dumps(trial.params)
     try:
         tracking.finish_trial_run(
             ctx.client, run_id, state=state, history=curve_history(rec.history),
