@@ -13,7 +13,7 @@ WORKERS ?= 2
 TIMEOUT ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test test-all lint format sweep ui report bench gallery clean
+.PHONY: install test test-e2e test-all lint format sweep ui report bench gallery clean
 
 install: $(STAMP)
 
@@ -23,8 +23,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The fast suite (under ~2 minutes on 2 cores); whole sweeps in subprocesses are test-e2e.
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
+
+# End-to-end sweeps: resume, workers, determinism, faults (CI runs these too).
+test-e2e: $(STAMP)
+	$(PY) -m pytest -q -m "e2e and not slow" $(PYTEST_ARGS)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)

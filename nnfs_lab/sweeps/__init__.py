@@ -8,7 +8,10 @@ per model family), :mod:`~nnfs_lab.sweeps.data` (splits and scaling),
 pruner), :mod:`~nnfs_lab.sweeps.storage` (Optuna storages), :mod:`~nnfs_lab.sweeps.budget`,
 :mod:`~nnfs_lab.sweeps.stale`, :mod:`~nnfs_lab.sweeps.workers` (the claim loop),
 :mod:`~nnfs_lab.sweeps.summary` and :mod:`~nnfs_lab.sweeps.refit` (after the study),
-:mod:`~nnfs_lab.sweeps.driver` (:func:`sweep` and :func:`join`). Optuna and MLflow are imported
+:mod:`~nnfs_lab.sweeps.driver` (:func:`sweep`), :mod:`~nnfs_lab.sweeps.remote`
+(:func:`join`), :mod:`~nnfs_lab.sweeps.generations` (deterministic proposals),
+:mod:`~nnfs_lab.sweeps.locks`, :mod:`~nnfs_lab.sweeps.provenance` and
+:mod:`~nnfs_lab.sweeps.replay`. Optuna and MLflow are imported
 inside the functions that use them.
 """
 
@@ -16,10 +19,11 @@ from __future__ import annotations
 
 from nnfs_lab.sweeps._reader import ConfigError
 from nnfs_lab.sweeps.config import ExperimentConfig, load_config, parse_config
-from nnfs_lab.sweeps.driver import join, sweep
+from nnfs_lab.sweeps.driver import sweep
 from nnfs_lab.sweeps.experiment import check_experiment, load_experiment, parse_experiment
 from nnfs_lab.sweeps.families import FAMILIES, Family
 from nnfs_lab.sweeps.objective import SweepHooks
+from nnfs_lab.sweeps.remote import join
 from nnfs_lab.sweeps.summary import SweepResult, summary_table
 
 __all__ = [

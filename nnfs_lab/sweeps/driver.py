@@ -18,8 +18,6 @@ creating a fresh ``mlflow.db`` at once were measured to corrupt it.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -36,9 +34,11 @@ from nnfs_lab.sweeps.attrs import (
 )
 from nnfs_lab.sweeps.budget import budget_status, enqueue_slots
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
+from nnfs_lab.sweeps.data import prepare_data
 from nnfs_lab.sweeps.experiment import load_experiment
 from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.generations import propose_next
+from nnfs_lab.sweeps.locks import FileLock, lock_dir
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
@@ -46,9 +46,9 @@ from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
 from nnfs_lab.sweeps.summary import SweepResult, finalize_parent, parent_params
-from nnfs_lab.sweeps.workers import WorkerTask, open_study, run_worker, spawn_workers
+from nnfs_lab.sweeps.workers import WorkerTask, run_worker, spawn_workers
 
-__all__ = ["SweepResult", "join", "sweep"]
+__all__ = ["SweepResult", "sweep"]
 
 
 def _with_budget(cfg: ExperimentConfig, n_trials: int | None, timeout: float | None):
@@ -136,10 +136,15 @@ def sweep(
     uri = tracking.resolve_tracking_uri(tracking_uri)
     spec = resolve_storage(storage, uri)
     tracking.check_tracking_uri(uri)
-    client = _ready_store(uri, echo)
+    locks = lock_dir(uri, spec)
+    client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
     results: list[SweepResult] = []
     for cfg in cfgs:
-        exp_id = tracking.ensure_experiment(client, cfg.name, uri)
+        # The data first: a data set that cannot be loaded (offline download, say) fails
+        # before anything is created in the stores.
+        prepare_data(cfg)
+        with FileLock(locks / "setup.lock"):
+            exp_id = tracking.ensure_experiment(client, cfg.name, uri)
         for model in _selected(cfg, families):
             task = WorkerTask(
                 cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
@@ -157,17 +162,19 @@ def sweep(
     return results
 
 
-def _ready_store(uri: str, echo: Callable[[str], None]):
+def _ready_store(uri: str, echo: Callable[[str], None], lock: FileLock):
     """The MLflow client, its store created (schema migrations) before any worker starts.
 
     Creating a fresh sqlite store takes seconds; it is done once here, timed and reported
-    apart from the sweep, and never by several processes at once.
+    apart from the sweep, and never by two processes at once (``lock``): two sweeps creating
+    one ``mlflow.db`` together were measured to break it for good.
     """
     db = tracking.sqlite_path(uri)
-    fresh = db is not None and not db.exists()
-    t0 = time.perf_counter()
-    client = tracking.get_client(uri)
-    client.search_experiments(max_results=1)  # the first request creates and migrates the DB
+    with lock:
+        fresh = db is not None and not db.exists()
+        t0 = time.perf_counter()
+        client = tracking.get_client(uri)
+        client.search_experiments(max_results=1)  # the first request creates and migrates it
     if fresh:
         echo(f"created the tracking store {db} in {time.perf_counter() - t0:.1f}s")
     return client
@@ -245,7 +252,9 @@ def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo, propose) -> Non
 
 def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> SweepResult:
     cfg = task.cfg
-    study, storage, handler, parent_id = _create_study(task, model, exp_id, client)
+    locks = lock_dir(task.tracking_uri, task.storage)
+    with FileLock(locks / "setup.lock"):
+        study, storage, handler, parent_id = _create_study(task, model, exp_id, client)
     name = study.study_name
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} were left RUNNING by a dead worker: marked FAIL, retried")
@@ -262,15 +271,34 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     tasks = [replace(task, label=str(i), sampler_seed=sampler_seed(cfg.seed, i, len(trials)))
              for i in range(n_local)]  # fmt: skip
     t0 = time.perf_counter()
-    with _blas_threads(1 if task.deterministic else None):
-        _run_local(tasks, study, hooks, echo, propose)
+    try:
+        with _blas_threads(1 if task.deterministic else None):
+            _run_local(tasks, study, hooks, echo, propose)
+    except KeyboardInterrupt:
+        _hand_back(study, storage, handler, client, parent_id, echo)
+        raise
     wall = time.perf_counter() - t0
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
     session = {"wall": wall, "ran": ran, "workers": max(1, n_local)}
-    return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, session, echo)
+    # One summary per study, whichever process of this machine gets there first; the other
+    # finds it done (finalize_parent compares the study's fingerprint) and skips it.
+    with FileLock(locks / f"{name}.lock"):
+        return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, session,
+                               echo)  # fmt: skip
+
+
+def _hand_back(study: Any, storage: Any, handler: Any, client, parent_id: str, echo) -> None:
+    """After Ctrl-C: trials of dead workers failed and re-queued, their runs and the parent
+    ended, so nothing is left RUNNING; the next run resumes where this one stopped."""
+    try:
+        if reaped := reap_stale(study, storage, handler):
+            echo(f"[{study.study_name}] interrupted: trials {reaped} handed back for a rerun")
+        client.set_terminated(parent_id, status="KILLED")
+    except Exception as exc:  # the interrupt matters more than the bookkeeping
+        echo(f"[{study.study_name}] interrupted; cleanup incomplete ({exc}); rerun to repair")
 
 
 @contextlib.contextmanager
@@ -284,50 +312,3 @@ def _blas_threads(limit: int | None):
 
     with threadpool_limits(limits=limit, user_api="blas"):
         yield
-
-
-def join(
-    configs: Sequence[str | Path | ExperimentConfig],
-    *,
-    storage: str,
-    tracking_uri: str | None = None,
-    families: Sequence[str] | None = None,
-    timeout: float | None = None,
-    echo: Callable[[str], None] | None = None,
-    heartbeat_interval: int = 10,
-    grace_period: int = 30,
-    label: str | None = None,
-) -> int:
-    """Run one worker on existing studies (created by :func:`sweep`), e.g. on another machine.
-
-    Returns
-    -------
-    int
-        Trials this worker ran.
-    """
-    echo = echo or echo_line
-    uri = tracking.resolve_tracking_uri(tracking_uri)
-    spec = resolve_storage(storage, uri)
-    tracking.check_tracking_uri(uri)
-    label = label or f"{socket.gethostname()}:{os.getpid()}"
-    total = 0
-    for cfg in _configs(configs):
-        for model in _selected(cfg, families):
-            task = WorkerTask(
-                cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
-                timeout=timeout if timeout is not None else cfg.budget.timeout, label=label,
-                sampler_seed=sampler_seed(cfg.seed, socket.gethostname(), os.getpid()),
-                heartbeat_interval=heartbeat_interval, grace_period=grace_period,
-                deterministic=cfg.budget.n_trials is not None,
-            )  # fmt: skip
-            study, _, _ = open_study(task)
-            recorded = study.user_attrs.get(STUDY_TRACKING_URI)
-            if recorded is not None and recorded != uri:
-                raise tracking.StoreError(
-                    f"study {study.study_name!r} logs to {recorded}, not {tracking.mask_url(uri)}"
-                    f"; pass --tracking-uri {recorded}"
-                )
-            n = run_worker(task, echo=echo)
-            echo(f"[{study.study_name}] worker {label} ran {n} trial(s)")
-            total += n
-    return total

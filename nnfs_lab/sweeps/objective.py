@@ -44,6 +44,7 @@ __all__ = [
     "TrialRecord",
     "curve_history",
     "make_objective",
+    "trial_note",
     "trial_summary",
 ]
 
@@ -209,6 +210,14 @@ def trial_summary(rec: TrialRecord, seconds: float) -> dict[str, float]:
     return final
 
 
+def trial_note(ctx: TrialContext, number: int, state: str, summary: dict[str, float]) -> str:
+    """A trial run's one-line description (MLflow shows it on the run's page)."""
+    acc, n = summary.get("val_accuracy_mean", math.nan), int(summary.get("n_epochs", 0))
+    score = f"val accuracy {acc:.4f}" if math.isfinite(acc) else "no validation score"
+    return (f"Trial {number} of Optuna study {ctx.cfg.study_name(ctx.family)}: {state}, "
+            f"{score} after {n} epochs.")  # fmt: skip
+
+
 #: Most points of a curve logged per fold. Each value is a row MLflow's store inserts and indexes
 #: (~0.1 ms a row on sqlite, measured here); 100 points draw a 200-epoch curve as well as 200 do.
 MAX_CURVE_POINTS = 100
@@ -238,10 +247,14 @@ def _finish_trial(ctx: TrialContext, trial, run_id: str, state: str, rec: TrialR
     tags = {"nnfs_lab.error": rec.error[:4000]} if rec.error else {}
     # Optuna's own values (scalars, e.g. "64x32"), exact: what `nnfs-lab replay` rebuilds from.
     tags[OPTUNA_PARAMS_TAG] = json.dumps(trial.params)
+    summary = trial_summary(rec, seconds)
+    tags[tracking.NOTE_TAG] = trial_note(ctx, trial.number, state, summary)
     try:
         tracking.finish_trial_run(
             ctx.client, run_id, state=state, history=curve_history(rec.history),
-            final_metrics=trial_summary(rec, seconds), params=params, tags=tags,
+            final_metrics=summary, tags=tags,
+            # Shared ideas under shared names (lr, l2, hidden_layers...), natives as nnfs.* / mlp.*
+            params=tracking.canonical_params(ctx.family, params),
         )  # fmt: skip
     except Exception as exc:  # never hide the trial's own outcome behind a logging error
         warnings.warn(f"could not finish MLflow run {run_id}: {exc}", stacklevel=2)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nnfs_lab.sweeps.locks import FlockJournalLock
 from nnfs_lab.tracking import (
     StoreError,
     database_error,
@@ -75,7 +76,7 @@ def make_storage(
         path = Path(spec.removeprefix("journal:"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return JournalStorage(JournalFileBackend(str(path)))
+            return JournalStorage(JournalFileBackend(str(path), lock_obj=FlockJournalLock(path)))
         except OSError as exc:
             raise StoreError(f"cannot open Optuna journal {path}: {exc}") from None
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}

@@ -9,6 +9,7 @@ trained (2-D data) as images with ``step=epoch`` and as one GIF.
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import time
@@ -23,11 +24,19 @@ from nnfs_lab.sweeps.budget import budget_status
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.data import SplitData, prepare_data, scale_split
 from nnfs_lab.sweeps.evaluation import evaluate_family, refit_on_development
+from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves, study_plots
 from nnfs_lab.sweeps.generations import best_trial
 from nnfs_lab.sweeps.space import decode_params, describe_space
 
-__all__ = ["SweepResult", "finalize_parent", "parent_params", "summary_table", "trials_table"]
+__all__ = [
+    "SweepResult",
+    "finalize_parent",
+    "parent_params",
+    "split_datasets",
+    "summary_table",
+    "trials_table",
+]
 
 
 @dataclass
@@ -104,18 +113,21 @@ def _log_importances(study: Any, cfg: ExperimentConfig, client, parent_id: str) 
     tracking.log_batch_chunked(client, parent_id, metrics=metrics)
 
 
-def _best_trial_curves(study: Any, client, top_k: int = 5) -> None:
-    """Learning curves of the ``top_k`` best completed trials, on their own runs."""
+def _best_trials(study: Any, top_k: int = 5) -> list:
+    """The ``top_k`` best completed trials that have an MLflow run, best first."""
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     best_first = sorted(done, key=lambda t: t.value,
                         reverse=study.direction == StudyDirection.MAXIMIZE)  # fmt: skip
-    for t in best_first[:top_k]:
-        run_id = t.user_attrs.get(ATTR_RUN_ID)
-        if run_id:
-            log_trial_curves(client, run_id, f"{study.study_name} trial {t.number}")
+    return [t for t in best_first if t.user_attrs.get(ATTR_RUN_ID)][:top_k]
+
+
+def _best_trial_curves(study: Any, client, top_k: int = 5) -> None:
+    """Learning curves of the ``top_k`` best completed trials, on their own runs."""
+    for t in _best_trials(study, top_k):
+        log_trial_curves(client, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
 
 
 def _shipped_model(cfg, family: str, params, data: SplitData, client, parent_id: str, tmp: Path):
@@ -193,14 +205,129 @@ def _session_seconds(study: Any, numbers: set[int]) -> tuple[float, float]:
     return fit, busy
 
 
+def _objective_metric(cfg: ExperimentConfig) -> str:
+    """The study's objective as the trials log it (``val_accuracy_mean`` ...)."""
+    return "val_accuracy_mean" if cfg.objective == "accuracy" else "val_log_loss_mean"
+
+
+def split_datasets(cfg: ExperimentConfig, data: SplitData) -> dict[str, tuple[Any, Any]]:
+    """The splits recorded as MLflow datasets: ``train`` (all development data: tuning's folds
+    are cut from it and the shipped model is refit on it), ``validation`` (the holdout rows
+    tuning scored, when ``split.cv`` is not set) and ``test`` (held out for the verdict)."""
+    out = {"train": (data.X_train, data.y_train)}
+    if not cfg.split.cv:
+        _, va = data.folds[0]
+        out["validation"] = (data.X_train[va], data.y_train[va])
+    out["test"] = (data.X_test, data.y_test)
+    return out
+
+
+def _dataset_inputs(cfg: ExperimentConfig, data: SplitData) -> list:
+    source = {"nnfs_lab.dataset": cfg.dataset.name, "nnfs_lab.seed": str(cfg.seed),
+              "nnfs_lab.dataset_params": json.dumps(cfg.dataset.params, sort_keys=True),
+              "nnfs_lab.split": json.dumps({"test_size": cfg.split.test_size,
+                                            "validation": cfg.split.validation,
+                                            "cv": cfg.split.cv})}  # fmt: skip
+    return tracking.split_inputs(split_datasets(cfg, data), prefix=cfg.name, source=source)
+
+
+def _version_note(cfg, family: str, params, scores, n_dev: int) -> str:
+    ok = scores[scores["status"] == "COMPLETE"]["test_accuracy"].astype(float)
+    acc = f"{ok.mean():.4f} ± {ok.std(ddof=1):.4f}" if len(ok) > 1 else "n/a"
+    shown = ", ".join(f"{k}={v}" for k, v in tracking.canonical_params(family, params).items()
+                      if "." not in k)  # fmt: skip
+    return (f"{get_family(family).label}, best configuration of study "
+            f"`{cfg.study_name(family)}` ({shown}); held-out test accuracy {acc} over "
+            f"{len(ok)} folds ({cfg.evaluation.repeats}x{cfg.evaluation.folds}); refit on all "
+            f"{n_dev} development samples, seed {cfg.seed}. Serves predict_proba.")  # fmt: skip
+
+
+def _ship(cfg, family: str, study, params, data: SplitData, scores, model_obj, client, uri: str,
+          parent_id: str) -> None:  # fmt: skip
+    """Datasets, the logged model (its params, linked metrics), its registered version."""
+    inputs = _dataset_inputs(cfg, data)
+    tracking.log_dataset_inputs(client, parent_id, inputs)
+    test = next(i.dataset for i in inputs if i.dataset.name.endswith("-test"))
+    info = tracking.log_model(uri, parent_id, model_obj, data.X_test[:5],
+                              name=f"{study.study_name}-best",
+                              params=tracking.canonical_params(family, params))  # fmt: skip
+    tracking.log_batch_chunked(client, parent_id, metrics=_headline(scores),
+                               model_id=info.model_id,
+                               dataset=(test.name, test.digest))  # fmt: skip
+    version = tracking.register_family_model(
+        client, cfg.name, model_uri=info.model_uri, model_id=info.model_id, run_id=parent_id,
+        family=family, study=study.study_name,
+        description=_version_note(cfg, family, params, scores, len(data.y_train)),
+    )  # fmt: skip
+    tracking.log_batch_chunked(client, parent_id, tags={
+        "nnfs_lab.model_uri": info.model_uri, "nnfs_lab.model_id": info.model_id,
+        "nnfs_lab.registered_model": cfg.name, "nnfs_lab.model_version": version.version,
+    })  # fmt: skip
+
+
+def _optuna_files(study: Any, client, uri: str, parent_id: str) -> None:
+    """Learning curves (CSV, and the PNG when drawn) of the best trials as Optuna artifacts."""
+    spec = client.get_run(parent_id).data.tags.get("nnfs_lab.storage", "")
+    if spec and "***" not in spec:  # a masked URL names no folder we could show
+        best = [(t, t.user_attrs[ATTR_RUN_ID]) for t in _best_trials(study)]
+        # Optuna's own storage handle: uploading to a FrozenTrial needs it.
+        tracking.attach_trial_curves(study._storage, best, client,
+                                     tracking.artifact_dir(spec, uri))  # fmt: skip
+
+
+def _describe(cfg: ExperimentConfig, model: ModelConfig, study: Any, client,
+              parent_id: str) -> None:  # fmt: skip
+    """The experiment's and the parent run's descriptions (Markdown, shown by MLflow's UI)."""
+    run = client.get_run(parent_id)
+    tracking.describe_experiment(client, run.info.experiment_id, _experiment_note(cfg))
+    tags = run.data.tags
+    spec = tags.get("nnfs_lab.storage", "")
+    lines = [f"**{get_family(model.family).label}** sweep of `{cfg.name}` on "
+             f"{cfg.dataset.name}. {cfg.description}".strip(),
+             f"Optuna study `{study.study_name}` in `{spec}` (study user attributes "
+             f"`mlflow_experiment_id`, `mlflow_parent_run_id` point back here); "
+             f"objective {_objective_metric(cfg)}, {cfg.direction}."]  # fmt: skip
+    if spec and "***" not in spec:
+        cmd = " ".join(tracking.dashboard_command(spec, tracking.artifact_dir(spec, "")))
+        lines.append(f"Open it in optuna-dashboard: `{cmd}` (`pip install "
+                     f"'nnfs_lab[dashboard]'`; or `make dashboard`).")  # fmt: skip
+    if "nnfs_lab.model_version" in tags:
+        lines.append(f"Best trial {tags.get('nnfs_lab.best_trial')} (run "
+                     f"`{tags.get('nnfs_lab.best_run_id')}`); shipped model "
+                     f"`models:/{tags['nnfs_lab.registered_model']}/"
+                     f"{tags['nnfs_lab.model_version']}` (logged model "
+                     f"`{study.study_name}-best`, serves predict_proba).")  # fmt: skip
+    client.set_tag(parent_id, tracking.NOTE_TAG, "\n\n".join(lines))
+
+
+def _experiment_note(cfg: ExperimentConfig) -> str:
+    families = ", ".join(m.family for m in cfg.models if m.enabled)
+    return (f"{cfg.description or cfg.name} Model families {families} swept with Optuna under "
+            f"one protocol (`{cfg.path}`); one parent run per family with its trials as "
+            "children, and a `comparison` run with the paired verdict on held-out folds. "
+            f"Registered model `{cfg.name}`: `models:/{cfg.name}@champion` is the family the "
+            "comparison favours.")  # fmt: skip
+
+
 def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, client, uri: str,
                     parent_id: str, session: dict[str, Any],
                     echo: Callable[[str], None]) -> SweepResult:  # fmt: skip
     """Summarize the study on its parent run: best trial, figures, outer evaluation, model.
 
     ``session`` holds what this session did: ``wall`` (seconds of the worker phase),
-    ``ran`` (trial numbers it finished) and ``workers``.
+    ``ran`` (trial numbers it finished) and ``workers``. MLflow autologging is off throughout:
+    the importance forests, held-out refits and scalers fitted here are not the user's runs.
     """
+    with tracking.autolog_disabled():
+        tracking.set_metric_names(study, [_objective_metric(cfg)])
+        result = _finalize(cfg, model, study, client, uri, parent_id, session, echo)
+        _describe(cfg, model, study, client, parent_id)
+        return result
+
+
+def _finalize(cfg: ExperimentConfig, model: ModelConfig, study: Any, client, uri: str,
+              parent_id: str, session: dict[str, Any],
+              echo: Callable[[str], None]) -> SweepResult:  # fmt: skip
     from optuna.trial import TrialState
 
     counts = _study_counts(study)
@@ -231,7 +358,6 @@ def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, clien
         scores, model_obj = _artifacts(study, cfg, model.family, result.best_params, data,
                                        client, parent_id, Path(tmp))  # fmt: skip
     metrics = [("best_value", float(best.value), 0), ("best_trial_number", best.number, 0)]
-    metrics += _headline(scores)
     tags.update({f"best.{k}": v for k, v in result.best_params.items()})
     tags.update(
         {
@@ -242,8 +368,9 @@ def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, clien
         }
     )
     tracking.log_batch_chunked(client, parent_id, metrics=metrics, tags=tags)
-    model_uri = tracking.log_model(uri, parent_id, model_obj, data.X_test[:5])
-    client.set_tag(parent_id, "nnfs_lab.model_uri", model_uri)
+    _ship(cfg, model.family, study, result.best_params, data, scores, model_obj,
+          client, uri, parent_id)  # fmt: skip
+    _optuna_files(study, client, uri, parent_id)
     client.set_tag(parent_id, "nnfs_lab.finalized", fingerprint)
     client.set_terminated(parent_id, status="FINISHED")
     failed = int((scores["status"] != "COMPLETE").sum())

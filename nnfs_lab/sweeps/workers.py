@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import threading
 import time
@@ -318,13 +319,35 @@ def _single_threaded_blas():
                 os.environ[n] = v
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def _spawned_worker(task: WorkerTask, hooks: SweepHooks | None) -> None:
-    # A process entry point: the place for process-wide settings.
+    # A process entry point: the place for process-wide settings. SIGTERM is handled as Ctrl-C
+    # so that a terminated worker still hands its trial back and ends its run.
+    signal.signal(signal.SIGTERM, _interrupt)
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     os.environ.setdefault("MPLBACKEND", "Agg")
     run_worker(task, hooks)
+
+
+def _stop(procs: list[Any], grace: float = 15.0) -> None:
+    """Interrupt our children (only ours, by handle) and give them ``grace`` seconds to hand
+    their trials back and end their runs; terminate whoever is still there."""
+    for p in procs:
+        if p.is_alive() and p.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+            p.join(timeout=5)
 
 
 def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None, *,
@@ -349,10 +372,6 @@ def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None, *,
         for p in procs:
             p.join()
     except BaseException:
-        for p in procs:  # only our own children, by handle
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(timeout=10)
+        _stop(procs)
         raise
     return [p.exitcode for p in procs]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 optuna = pytest.importorskip("optuna")
+pytestmark = pytest.mark.e2e  # whole sweeps, some in subprocesses: make test-e2e
 mlflow = pytest.importorskip("mlflow")
 
 from nnfs_lab import tracking  # noqa: E402

@@ -18,6 +18,7 @@ from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.storage import make_storage
 
 optuna = pytest.importorskip("optuna")
+pytestmark = pytest.mark.e2e  # whole sweeps, some in subprocesses: make test-e2e
 REPO = Path(__file__).resolve().parents[2]
 
 

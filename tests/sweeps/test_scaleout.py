@@ -43,7 +43,7 @@ from nnfs_lab import cli, tracking  # noqa: E402
 from nnfs_lab.sweeps import attrs, budget, data  # noqa: E402
 from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
-pytestmark = pytest.mark.scaleout
+pytestmark = [pytest.mark.scaleout, pytest.mark.e2e]
 
 CONFIG = """
 name = "{name}"
