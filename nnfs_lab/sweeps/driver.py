@@ -42,6 +42,7 @@ from nnfs_lab.sweeps.locks import FileLock, lock_dir
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
+from nnfs_lab.sweeps.repair import repair_runs
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
@@ -258,6 +259,8 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     name = study.study_name
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} were left RUNNING by a dead worker: marked FAIL, retried")
+    if fixed := repair_runs(study, client, exp_id, parent_id, cfg, model.family):
+        echo(f"[{name}] MLflow runs of trials {fixed} disagreed with Optuna: re-logged")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
     # One proposer per study: the driver, or its one in-process worker.
@@ -280,6 +283,7 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     wall = time.perf_counter() - t0
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
+    repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
     session = {"wall": wall, "ran": ran, "workers": max(1, n_local)}

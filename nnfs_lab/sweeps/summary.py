@@ -269,10 +269,8 @@ def _optuna_files(study: Any, client, uri: str, parent_id: str) -> None:
     """Learning curves (CSV, and the PNG when drawn) of the best trials as Optuna artifacts."""
     spec = client.get_run(parent_id).data.tags.get("nnfs_lab.storage", "")
     if spec and "***" not in spec:  # a masked URL names no folder we could show
-        best = [(t, t.user_attrs[ATTR_RUN_ID]) for t in _best_trials(study)]
-        # Optuna's own storage handle: uploading to a FrozenTrial needs it.
-        tracking.attach_trial_curves(study._storage, best, client,
-                                     tracking.artifact_dir(spec, uri))  # fmt: skip
+        best = [(t.number, t.user_attrs[ATTR_RUN_ID]) for t in _best_trials(study)]
+        tracking.attach_trial_curves(study, best, client, tracking.artifact_dir(spec, uri))
 
 
 def _describe(cfg: ExperimentConfig, model: ModelConfig, study: Any, client,

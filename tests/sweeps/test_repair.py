@@ -1,0 +1,62 @@
+"""MLflow brought back in line with Optuna by the next run after a failed write (issue 16)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from nnfs_lab import tracking
+from nnfs_lab.sweeps import objective as objective_module
+from nnfs_lab.sweeps import sweep
+
+optuna = pytest.importorskip("optuna")
+
+
+def _counts(client, result) -> Counter:
+    return Counter(tracking.trial_state_counts(client, result.experiment_id, result.study_name))
+
+
+def test_a_failed_mlflow_write_is_repaired_by_the_rerun(tmp_cwd: Path, tiny_config, monkeypatch):
+    cfg = tiny_config("disk", n_trials=3, max_epochs=3, mlp=False, plots=False)
+    real = tracking.finish_trial_run
+    calls = []
+
+    def disk_full_once(client, run_id, **kw):
+        calls.append(run_id)
+        if len(calls) == 2:  # the second trial's write fails, as on a full disk
+            raise OSError(28, "No space left on device")
+        return real(client, run_id, **kw)
+
+    monkeypatch.setattr(objective_module.tracking, "finish_trial_run", disk_full_once)
+    (first,) = sweep([cfg], echo=lambda s: None, compare=False)
+    monkeypatch.setattr(objective_module.tracking, "finish_trial_run", real)
+    client = tracking.get_client(tracking.resolve_tracking_uri(None))
+    broken = client.get_run(calls[1])
+    assert broken.data.tags.get(tracking.TAG_STATE) == "COMPLETE"  # repaired before the summary
+    assert broken.data.tags["nnfs_lab.repaired"].startswith("the run says")
+    from nnfs_lab.sweeps.storage import make_storage
+
+    storage = make_storage(f"journal:{tmp_cwd / 'optuna-journal.log'}")
+    study = optuna.load_study(study_name="disk-nnfs", storage=storage)
+    trial = next(t for t in study.trials if t.user_attrs["mlflow_run_id"] == calls[1])
+    assert broken.data.metrics["val_accuracy_mean"] == trial.value  # Optuna's record
+    assert broken.info.status == "FINISHED" and broken.data.params
+    assert _counts(client, first) == {"COMPLETE": 3}
+
+
+def test_a_run_left_running_is_repaired(tmp_cwd: Path, tiny_config):
+    cfg = tiny_config("left", n_trials=2, max_epochs=3, mlp=False, plots=False)
+    (first,) = sweep([cfg], echo=lambda s: None, compare=False)
+    client = tracking.get_client(tracking.resolve_tracking_uri(None))
+    where = tracking.tag_filter(role="trial", study=first.study_name)
+    run = tracking.search_all_runs(client, first.experiment_id, where)[0]
+    client.update_run(run.info.run_id, status="RUNNING")  # as after a crash mid-write
+    client.set_tag(run.info.run_id, tracking.TAG_STATE, "RUNNING")
+    lines: list[str] = []
+    sweep([cfg], echo=lines.append, compare=False)
+    assert any("disagreed with Optuna: re-logged" in line for line in lines)
+    again = client.get_run(run.info.run_id)
+    assert again.info.status == "FINISHED" and again.data.tags[tracking.TAG_STATE] == "COMPLETE"
+    assert _counts(client, first) == {"COMPLETE": 2}
