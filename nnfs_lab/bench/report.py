@@ -293,7 +293,7 @@ def format_sweep(sw: dict[str, Any]) -> str:
         out.append(
             f"driver total, {w} worker(s): {r['driver_seconds']:.1f} s over {r['runs']} run(s), "
             f"of which worker phase {r['wall_seconds']:.1f} s (the rest: study and parent "
-            "runs, refit over seeds, figures, model logging)"
+            "runs, held-out evaluation, figures, model logging)"
         )
     if "speedup_2_vs_1" in sw:
         out.append(f"2 workers / 1 worker trials per minute: {sw['speedup_2_vs_1']:.2f}x")

@@ -12,7 +12,7 @@ What is measured, and where it comes from:
 - *store creation*: the schema migrations of a new MLflow sqlite store, done and timed before
   the driver starts, because ``make sweep`` pays them once per store, not per trial;
 - *worker phase*: ``SweepResult.wall_seconds``, from the start of the first worker to the end
-  of the last one. Creating the study and parent run before it, and refitting the best model,
+  of the last one. Creating the study and parent run before it, and evaluating the best model,
   drawing the study's figures and logging the model after it, are outside; the driver's total
   time is reported beside it;
 - *per trial*, from the Optuna study in the journal: the duration (``datetime_complete -
@@ -68,7 +68,11 @@ def _set_budget_key(text: str, key: str, value: int) -> str:
 
 
 def budget_config(
-    source: Path, dest: Path, *, max_epochs: int | None = None, refit_seeds: int | None = None
+    source: Path,
+    dest: Path,
+    *,
+    max_epochs: int | None = None,
+    generation_size: int | None = None,
 ) -> dict[str, Any]:
     """Copy an experiment file, overriding budget keys the driver has no argument for.
 
@@ -81,7 +85,7 @@ def budget_config(
     ----------
     source, dest : Path
         The experiment file and where to write the copy.
-    max_epochs, refit_seeds : int, optional
+    max_epochs, generation_size : int, optional
         New ``[budget]`` values (None keeps the file's).
 
     Returns
@@ -92,7 +96,7 @@ def budget_config(
     """
     text = source.read_text(encoding="utf-8")
     present = tomllib.loads(text).get("budget", {})
-    wanted = {"max_epochs": max_epochs, "refit_seeds": refit_seeds}
+    wanted = {"max_epochs": max_epochs, "generation_size": generation_size}
     skipped = [k for k, v in wanted.items() if v is not None and k not in present]
     for key, value in wanted.items():
         if value is not None and key in present:
@@ -253,7 +257,6 @@ def _results(
         "experiment": parsed.get("name"),
         "n_trials": n_trials if n_trials is not None else budget.get("n_trials"),
         "max_epochs": budget.get("max_epochs"),
-        "refit_seeds": budget.get("refit_seeds"),
         "skipped_overrides": parsed.get("skipped_overrides", []),
         "families": list(dict.fromkeys(p["family"] for r in runs for p in r["parts"])),
         "order": order,
@@ -272,7 +275,6 @@ def measure_sweep(
     *,
     n_trials: int | None = None,
     max_epochs: int | None = None,
-    refit_seeds: int | None = None,
     order: Sequence[int] = (1, 2, 2, 1),
     families: Sequence[str] | None = None,
     workdir: Path | str | None = None,
@@ -285,7 +287,7 @@ def measure_sweep(
         Experiment file (default :data:`DEFAULT_CONFIG`).
     n_trials : int, optional
         Trials per model family and run (default: the file's budget).
-    max_epochs, refit_seeds : int, optional
+    max_epochs, generation_size : int, optional
         Override the file's budget.
     order : sequence of int
         Worker counts, run in this order; alternating (1 2 2 1) evens out load drifts.
@@ -309,9 +311,7 @@ def measure_sweep(
             workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="nnfs-bench-"))
         root = Path(workdir)
         root.mkdir(parents=True, exist_ok=True)
-        parsed = budget_config(
-            config, root / config.name, max_epochs=max_epochs, refit_seeds=refit_seeds
-        )
+        parsed = budget_config(config, root / config.name, max_epochs=max_epochs)
         runs = []
         for i, w in enumerate(order):
             run_dir = root / f"run{i}-w{w}"

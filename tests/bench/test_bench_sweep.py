@@ -12,9 +12,9 @@ from nnfs_lab.bench.sweep import DEFAULT_CONFIG, budget_config, measure_sweep, s
 
 
 def test_budget_config_overrides_only_the_budget(tmp_path):
-    parsed = budget_config(DEFAULT_CONFIG, tmp_path / "e.toml", max_epochs=7, refit_seeds=1)
+    parsed = budget_config(DEFAULT_CONFIG, tmp_path / "e.toml", max_epochs=7)
     original = tomllib.loads(DEFAULT_CONFIG.read_text())
-    assert parsed["budget"]["max_epochs"] == 7 and parsed["budget"]["refit_seeds"] == 1
+    assert parsed["budget"]["max_epochs"] == 7
     assert parsed["budget"]["n_trials"] == original["budget"]["n_trials"]
     assert parsed["models"] == original["models"] and parsed["pruner"] == original["pruner"]
     written = tomllib.loads((tmp_path / "e.toml").read_text())
@@ -25,9 +25,9 @@ def test_budget_config_skips_a_key_the_file_does_not_set(tmp_path):
     # A key the experiment schema may not know is never added: the sweep would reject it.
     src = tmp_path / "src.toml"
     src.write_text('name = "x"\n\n[budget]  # per family\nmax_epochs = 9\n\n[split]\ncv = 2\n')
-    parsed = budget_config(src, tmp_path / "out.toml", max_epochs=4, refit_seeds=1)
+    parsed = budget_config(src, tmp_path / "out.toml", max_epochs=4, generation_size=2)
     assert parsed["budget"] == {"max_epochs": 4}
-    assert parsed["skipped_overrides"] == ["refit_seeds"]
+    assert parsed["skipped_overrides"] == ["generation_size"]
     assert parsed["split"] == {"cv": 2}
 
 
@@ -100,9 +100,7 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
         return real(configs, **kwargs)
 
     monkeypatch.setattr(nnfs_lab.sweeps, "sweep", spy)
-    res = measure_sweep(
-        n_trials=2, max_epochs=3, refit_seeds=1, order=(1,), families=["nnfs"], workdir=tmp_path
-    )
+    res = measure_sweep(n_trials=2, max_epochs=3, order=(1,), families=["nnfs"], workdir=tmp_path)
     assert len(calls) == 1
     assert calls[0]["compare"] is False and calls[0]["workers"] == 1
     assert calls[0]["tracking_uri"] == f"sqlite:///{tmp_path / 'run0-w1' / 'mlflow.db'}"
@@ -117,7 +115,7 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_sweep_section_with_two_workers_and_both_families(tmp_path):
-    res = measure_sweep(n_trials=3, max_epochs=3, refit_seeds=1, order=(2, 1), workdir=tmp_path)
+    res = measure_sweep(n_trials=3, max_epochs=3, order=(2, 1), workdir=tmp_path)
     assert res["families"] == ["nnfs", "mlp"]
     assert [r["workers"] for r in res["runs"]] == [2, 1]
     for w in ("1", "2"):
