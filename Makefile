@@ -48,6 +48,17 @@ sweep: $(STAMP)
 	$(PY) -m nnfs_lab.cli sweep $(CONFIG) --workers $(WORKERS) \
 		$(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
+# Validate experiment files (CONFIG=...) without running anything.
+check: $(STAMP)
+	$(PY) -m nnfs_lab.cli check $(CONFIG)
+
+# optuna-dashboard on the studies `make sweep` writes (journal beside mlflow.db) with the trial
+# learning curves the summary attaches, at http://127.0.0.1:8080. Installs the optional extra.
+JOURNAL ?= optuna-journal.log
+dashboard: $(STAMP)
+	$(PY) -c "import optuna_dashboard" 2>/dev/null || $(PY) -m pip install --quiet -e ".[dashboard]"
+	$(VENV)/bin/optuna-dashboard $(JOURNAL) --artifact-dir optuna-artifacts --host 127.0.0.1 --port 8080
+
 # The MLflow UI on the store `make sweep` writes, at http://127.0.0.1:5000 (Ctrl-C stops it).
 ui: $(STAMP)
 	$(PY) -m mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000

@@ -165,6 +165,43 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------ check
+
+
+def _add_check(sub: Subparsers) -> None:
+    p = sub.add_parser(
+        "check",
+        help="validate experiment files without running anything",
+        description="Read each experiment file and check it against the schema (docs/"
+        "experiments.md), the data set registry and the estimators' parameters. Nothing is "
+        "created or trained. One line per valid file; each error on stderr, exit status 2.",
+    )
+    p.add_argument("configs", nargs="+", metavar="CONFIG", help="experiments/*.toml files")
+    p.set_defaults(func=_cmd_check)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from nnfs_lab.sweeps import ConfigError, load_experiment
+
+    status = 0
+    for path in args.configs:
+        try:
+            cfg = load_experiment(path)
+        except ConfigError as exc:  # report every bad file, not only the first
+            print(f"nnfs-lab: config error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        b = cfg.budget
+        families = ", ".join(f"{m.family} ({len(m.search)} searched, {len(m.fixed)} fixed)"
+                             for m in cfg.models if m.enabled)  # fmt: skip
+        budget = f"{b.n_trials} trials" if b.n_trials is not None else "no trial limit"
+        budget += f", {b.timeout:g}s" if b.timeout is not None else ""
+        print(f"{path}: ok - experiment {cfg.name!r} on {cfg.dataset.name}, objective "
+              f"{cfg.objective}; {families}; {budget} x {b.max_epochs} epochs "
+              "per family")  # fmt: skip
+    return status
+
+
 # --------------------------------------------------------------------------------------- datasets
 
 
@@ -285,6 +322,7 @@ def _add_bench(sub: Subparsers) -> None:
 SUBCOMMANDS: list[Callable[[Subparsers], None]] = [
     _add_sweep,
     _add_worker,
+    _add_check,
     _add_report,
     _add_ui,
     _add_datasets,

@@ -119,3 +119,20 @@ def test_bench_subcommand_is_registered():
 
     args = build_parser().parse_args(["bench", "--quick", "--workloads", "spiral"])
     assert args.func is bench.run and args.quick
+
+
+def test_check_valid_files(capsys):
+    repo = Path(__file__).resolve().parents[1]
+    files = [str(repo / "experiments" / n) for n in ("spiral.toml", "moons.toml")]
+    assert cli.main(["check", *files]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all(": ok - experiment" in line for line in lines)
+
+
+def test_check_bad_file_exits_2_and_creates_nothing(tmp_cwd: Path, tiny_config, capsys):
+    bad = tmp_cwd / "bad.toml"
+    bad.write_text('[dataset]\nname = "spiral"\n[budget]\nn_trail = 3\n')
+    assert cli.main(["check", str(tiny_config()), str(bad)]) == 2
+    captured = capsys.readouterr()
+    assert "budget.n_trail" in captured.err and "tiny.toml: ok" in captured.out
+    assert not (tmp_cwd / "mlflow.db").exists()

@@ -1,9 +1,13 @@
 """MLflow side of nnfs_lab: stores, runs, what a trial writes, models, the comparison report.
 
 Submodules, one concept each: :mod:`~nnfs_lab.tracking.store` (URIs, checks, client,
-experiments), :mod:`~nnfs_lab.tracking.runs` (parents, children, tags, statuses, batched writes),
-:mod:`~nnfs_lab.tracking.trial_log` (a finished trial's record), :mod:`~nnfs_lab.tracking.models`
-(logged models), :mod:`~nnfs_lab.tracking.stats` (paired tests) and
+experiments, autologging off), :mod:`~nnfs_lab.tracking.runs` (parents, children, tags,
+statuses, batched writes), :mod:`~nnfs_lab.tracking.trial_log` (a finished trial's record),
+:mod:`~nnfs_lab.tracking.params` (hyperparameters under names shared across families),
+:mod:`~nnfs_lab.tracking.models` (logged models), :mod:`~nnfs_lab.tracking.registry` (versions
+and the champion alias), :mod:`~nnfs_lab.tracking.datasets` (dataset inputs),
+:mod:`~nnfs_lab.tracking.study_files` (Optuna trial artifacts, optuna-dashboard),
+:mod:`~nnfs_lab.tracking.stats` (paired tests) and
 :mod:`~nnfs_lab.tracking.report` (the comparison across model families, rebuilt from the store)
 with :mod:`~nnfs_lab.tracking.report_views` (its text, HTML and figures). Their public names are
 re-exported here. mlflow itself is imported inside the functions that use it.
@@ -11,7 +15,22 @@ re-exported here. mlflow itself is imported inside the functions that use it.
 
 from __future__ import annotations
 
-from nnfs_lab.tracking.models import log_model, requirement
+from nnfs_lab.tracking.datasets import dataset_digests, log_dataset_inputs, split_inputs
+from nnfs_lab.tracking.models import (
+    feature_frame,
+    feature_names,
+    log_model,
+    package_dir,
+    requirement,
+)
+from nnfs_lab.tracking.params import CANONICAL_NAMES, canonical_params, hidden_layers_str
+from nnfs_lab.tracking.registry import (
+    CHAMPION,
+    Champion,
+    choose_champion,
+    register_family_model,
+    set_champion,
+)
 from nnfs_lab.tracking.runs import (
     STATUS_OF_STATE,
     TAG_FAMILY,
@@ -33,13 +52,18 @@ from nnfs_lab.tracking.runs import (
     trial_state_counts,
 )
 from nnfs_lab.tracking.store import (
+    CLASSIC_ML_KIND,
     DEFAULT_TRACKING_URI,
+    EXPERIMENT_KIND_TAG,
+    NOTE_TAG,
     NotFoundError,
     StoreError,
+    autolog_disabled,
     check_database_url,
     check_tracking_uri,
     database_error,
     default_journal_path,
+    describe_experiment,
     ensure_experiment,
     get_client,
     mask_url,
@@ -49,10 +73,23 @@ from nnfs_lab.tracking.store import (
     sqlite_path,
     ui_command,
 )
+from nnfs_lab.tracking.study_files import (
+    artifact_dir,
+    attach_trial_curves,
+    curve_csv,
+    dashboard_command,
+    set_metric_names,
+    upload_study_files,
+)
 from nnfs_lab.tracking.trial_log import finish_trial_run, history_metrics
 
 __all__ = [
+    "CANONICAL_NAMES",
+    "CHAMPION",
+    "CLASSIC_ML_KIND",
     "DEFAULT_TRACKING_URI",
+    "EXPERIMENT_KIND_TAG",
+    "NOTE_TAG",
     "STATUS_OF_STATE",
     "TAG_FAMILY",
     "TAG_LOST",
@@ -61,32 +98,52 @@ __all__ = [
     "TAG_STATE",
     "TAG_STUDY",
     "TAG_TRIAL",
+    "Champion",
     "NotFoundError",
     "StoreError",
+    "artifact_dir",
+    "attach_trial_curves",
+    "autolog_disabled",
+    "canonical_params",
     "check_database_url",
     "check_tracking_uri",
+    "choose_champion",
+    "curve_csv",
+    "dashboard_command",
     "database_error",
+    "dataset_digests",
     "default_journal_path",
+    "describe_experiment",
     "ensure_experiment",
     "ensure_parent_run",
     "ensure_role_run",
     "fail_trial_runs",
+    "feature_frame",
+    "feature_names",
     "finish_trial_run",
     "get_client",
+    "hidden_layers_str",
     "history_metrics",
     "log_batch_chunked",
+    "log_dataset_inputs",
     "log_model",
     "mask_url",
     "metric_values",
+    "package_dir",
     "param_str",
     "parse_uri_scheme",
+    "register_family_model",
     "requirement",
     "resolve_tracking_uri",
     "scrub_url",
     "search_all_runs",
+    "set_champion",
+    "set_metric_names",
+    "split_inputs",
     "sqlite_path",
     "start_trial_run",
     "tag_filter",
     "trial_state_counts",
     "ui_command",
+    "upload_study_files",
 ]

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnfs_lab.tracking import runs, store
+from nnfs_lab.tracking import datasets, registry, runs, store
 from nnfs_lab.tracking.report_views import (
     comparison_figure,
     comparison_html,
@@ -95,6 +95,8 @@ class Comparison:
     trials: pd.DataFrame | None = None
     pareto: pd.DataFrame | None = None
     run_id: str | None = None
+    #: Sentences about the data and the registry (identical datasets, the champion alias).
+    notes: list[str] = field(default_factory=list)
 
     def sentences(self) -> list[str]:
         """The verdicts in plain words, one per pair of families and metric."""
@@ -188,8 +190,15 @@ def compare_experiment(client: MlflowClient, experiment_id: str, *, log: bool = 
     """Build the comparison of one experiment from its runs; optionally log it as a run.
 
     The ``comparison`` run is found again by its tag and updated, so rebuilding it (``nnfs-lab
-    report``) does not pile up runs.
+    report``) does not pile up runs. When logged, the run also records the parents' datasets,
+    and the registered model's ``@champion`` alias moves to the family the verdict favours
+    (:mod:`~nnfs_lab.tracking.registry`). MLflow autologging is off meanwhile.
     """
+    with store.autolog_disabled():
+        return _compare(client, experiment_id, log=log)
+
+
+def _compare(client: MlflowClient, experiment_id: str, *, log: bool) -> Comparison:
     import pandas as pd
 
     parents = runs.search_all_runs(client, experiment_id, f"tags.`{runs.TAG_ROLE}` = 'parent'")
@@ -213,9 +222,59 @@ def compare_experiment(client: MlflowClient, experiment_id: str, *, log: bool = 
                                                            *_TRIAL_METRICS, "run_id"]))  # fmt: skip
     comp.tests = _paired(comp.scores)
     comp.pareto = _fronts(comp.trials)
+    comp.notes = _data_note(parents)
     if log and len(table):
+        champion = _crown(client, comp, parents)
         comp.run_id = _log(client, experiment_id, comp)
+        _record_data_and_champion(client, comp.run_id, parents, champion)
     return comp
+
+
+def _data_note(parents: list) -> list[str]:
+    """Whether every family's parent recorded the same datasets (by digest)."""
+    digests = {run.data.tags.get(runs.TAG_FAMILY, "?"): datasets.dataset_digests(run)
+               for run in parents}  # fmt: skip
+    seen = [d for d in digests.values() if d]
+    if len(seen) < 2:
+        return []
+    same = all(d == seen[0] for d in seen)
+    parts = ", ".join(f"{k} {v[:8]}" for k, v in sorted(seen[0].items()))
+    return [f"Datasets: every family saw identical data ({parts})." if same else
+            f"Datasets differ between families: {digests}."]  # fmt: skip
+
+
+def _crown(client: MlflowClient, comp: Comparison, parents: list) -> registry.Champion | None:
+    """Move ``@champion`` of the experiment's registered model to the favoured family."""
+    versions, name = {}, None
+    for run in parents:
+        tags = run.data.tags
+        if "nnfs_lab.model_version" in tags:
+            versions[tags.get(runs.TAG_FAMILY, "?")] = tags["nnfs_lab.model_version"]
+            name = tags.get("nnfs_lab.registered_model", name)
+    if not versions or name is None:
+        return None
+    speed = {r.family: float(r.ms_per_epoch) for _, r in comp.table.iterrows()
+             if r.family in versions}  # fmt: skip
+    champion = registry.choose_champion(comp.tests, speed)
+    if champion is None or registry.set_champion(client, name, versions, champion) is None:
+        return None
+    comp.notes.append(f"models:/{name}@{registry.CHAMPION} = {champion.family} "
+                      f"(version {versions[champion.family]}): {champion.reason}.")  # fmt: skip
+    return champion
+
+
+def _record_data_and_champion(client: MlflowClient, run_id: str, parents: list,
+                              champion: registry.Champion | None) -> None:  # fmt: skip
+    inputs, seen = [], set()
+    for run in parents:
+        for di in run.inputs.dataset_inputs if run.inputs else ():
+            key = (di.dataset.name, di.dataset.digest)
+            if key not in seen:
+                seen.add(key)
+                inputs.append(di)
+    datasets.log_dataset_inputs(client, run_id, inputs)
+    if champion is not None:
+        client.set_tag(run_id, "nnfs_lab.champion", champion.family)
 
 
 def _paired(scores: pd.DataFrame) -> list[dict[str, Any]]:
@@ -249,7 +308,8 @@ def _log(client: MlflowClient, experiment_id: str, comp: Comparison) -> str:
     run_id, _ = runs.ensure_role_run(client, experiment_id, role="comparison",
                                      run_name="comparison", tags={"mlflow.note.content": note},
                                      match={})  # fmt: skip
-    metrics, tags = [], {"mlflow.note.content": "\n\n".join([note, *comp.sentences()])}
+    metrics = []
+    tags = {"mlflow.note.content": "\n\n".join([note, *comp.sentences(), *comp.notes])}
     for _, r in comp.table.iterrows():
         metrics += [(f"{r.family}.{k}", float(r[k]), 0) for k in LOGGED_COLUMNS
                     if math.isfinite(r[k])]  # fmt: skip

@@ -51,7 +51,7 @@ def comparison_html(comp: Comparison) -> str:
         body = df.to_html(index=False, border=0, na_rep="-", float_format=lambda v: f"{v:.4g}")
         return f'<div class="wrap">{body}</div>'
 
-    sentences = comp.sentences() or [f"No paired comparison ({NOT_EVALUATED})."]
+    sentences = (comp.sentences() or [f"No paired comparison ({NOT_EVALUATED})."]) + comp.notes
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
     name = html.escape(comp.experiment)
     return (

@@ -169,12 +169,20 @@ def log_batch_chunked(
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
     timestamp_ms: int | None = None,
+    model_id: str | None = None,
+    dataset: tuple[str, str] | None = None,
 ) -> None:
-    """Log metrics, params and tags in as few ``log_batch`` calls as MLflow's limits allow."""
+    """Log metrics, params and tags in as few ``log_batch`` calls as MLflow's limits allow.
+
+    ``model_id`` links the metrics to a logged model (they show on its page) and ``dataset``
+    (name, digest) to the dataset they were computed on.
+    """
     from mlflow.entities import Metric, Param, RunTag
 
     ts = timestamp_ms or int(time.time() * 1000)
-    m = [Metric(k, v, ts, s) for k, v, s in metrics]
+    ds_name, ds_digest = dataset or (None, None)
+    m = [Metric(k, v, ts, s, model_id=model_id, dataset_name=ds_name, dataset_digest=ds_digest)
+         for k, v, s in metrics]  # fmt: skip
     p = [Param(k, param_str(v)) for k, v in (params or {}).items()]
     t = [RunTag(k, str(v)) for k, v in (tags or {}).items()]
     while m or p or t:

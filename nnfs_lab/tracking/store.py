@@ -7,8 +7,10 @@ Facts relied on (MLflow 3.17): the default store is ``sqlite:///mlflow.db`` with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse, urlsplit, urlunsplit
@@ -17,13 +19,18 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 __all__ = [
+    "CLASSIC_ML_KIND",
     "DEFAULT_TRACKING_URI",
+    "EXPERIMENT_KIND_TAG",
+    "NOTE_TAG",
     "NotFoundError",
     "StoreError",
+    "autolog_disabled",
     "check_database_url",
     "check_tracking_uri",
     "database_error",
     "default_journal_path",
+    "describe_experiment",
     "ensure_experiment",
     "get_client",
     "mask_url",
@@ -35,6 +42,13 @@ __all__ = [
 ]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+#: Experiment tag the MLflow 3 UI reads to choose an experiment's landing page (its JS enum
+#: ``ExperimentKind``); without it the UI guesses and opens the GenAI overview (traces).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+#: The classic-ML kind: the experiment opens on its training runs.
+CLASSIC_ML_KIND = "custom_model_development"
+#: The description MLflow shows for an experiment, a run or a registered model (Markdown).
+NOTE_TAG = "mlflow.note.content"
 
 
 class StoreError(RuntimeError):
@@ -196,14 +210,22 @@ def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> 
     return cmd
 
 
-def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
-    """Id of experiment ``name``, created if missing (restored if deleted)."""
+def ensure_experiment(
+    client: MlflowClient, name: str, tracking_uri: str, *, description: str | None = None
+) -> str:
+    """Id of experiment ``name``, created if missing (restored if deleted).
+
+    The experiment is tagged as classic ML (:data:`EXPERIMENT_KIND_TAG`), so MLflow's UI
+    opens it on its training runs; ``description`` (Markdown) becomes its description when
+    given. Both are set on an existing experiment too.
+    """
     from mlflow.entities import LifecycleStage
 
     exp = client.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage == LifecycleStage.DELETED:
             client.restore_experiment(exp.experiment_id)
+        describe_experiment(client, exp.experiment_id, description, tags=exp.tags)
         return exp.experiment_id
     artifact_location = None
     db = sqlite_path(tracking_uri)
@@ -212,7 +234,58 @@ def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str
         # so the store is self-contained whatever directory a worker runs in.
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         artifact_location = (db.parent / "mlruns" / safe).resolve().as_uri()
-    return client.create_experiment(name, artifact_location=artifact_location)
+    tags = {EXPERIMENT_KIND_TAG: CLASSIC_ML_KIND}
+    if description:
+        tags[NOTE_TAG] = description
+    return client.create_experiment(name, artifact_location=artifact_location, tags=tags)
+
+
+def describe_experiment(
+    client: MlflowClient,
+    experiment_id: str,
+    description: str | None,
+    *,
+    tags: dict[str, str] | None = None,
+) -> None:
+    """Tag an experiment as classic ML and set its description (only what differs)."""
+    if tags is None:
+        tags = client.get_experiment(experiment_id).tags
+    wanted = {EXPERIMENT_KIND_TAG: CLASSIC_ML_KIND}
+    if description:
+        wanted[NOTE_TAG] = description
+    for key, value in wanted.items():
+        if tags.get(key) != value:
+            client.set_experiment_tag(experiment_id, key, value)
+
+
+#: Nesting depth of :func:`autolog_disabled` (MLflow's own switch is a flag, not a counter).
+_AUTOLOG_DEPTH = [0]
+
+
+@contextlib.contextmanager
+def autolog_disabled() -> Iterator[None]:
+    """Switch MLflow autologging off for the code inside (nestable; restored on exit).
+
+    A user who called ``mlflow.sklearn.autolog()`` would otherwise get one stray run per
+    internal fit (fANOVA's random forests, held-out refits, scalers): the sweep logs its own
+    runs explicitly. mlflow is imported only when it already is: without it nothing autologs.
+    """
+    import sys
+
+    if "mlflow" not in sys.modules:
+        yield
+        return
+    from mlflow.utils.autologging_utils import disable_autologging
+
+    _AUTOLOG_DEPTH[0] += 1
+    try:
+        if _AUTOLOG_DEPTH[0] > 1:
+            yield
+        else:
+            with disable_autologging():
+                yield
+    finally:
+        _AUTOLOG_DEPTH[0] -= 1
 
 
 def parse_uri_scheme(uri: str) -> str:
