@@ -14,7 +14,8 @@ pickle). This package never imports mlflow or optuna.
 
 from __future__ import annotations
 
+from ._params import check_param
 from .classifier import NNFSClassifier
 from .regressor import NNFSRegressor
 
-__all__ = ["NNFSClassifier", "NNFSRegressor"]
+__all__ = ["NNFSClassifier", "NNFSRegressor", "check_param"]

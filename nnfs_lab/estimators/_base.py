@@ -9,18 +9,19 @@ encoding and the score.
 
 from __future__ import annotations
 
-import numbers
 import os
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nnfs_lab.nn import DivergenceError, Model, make_optimizer
+from nnfs_lab.nn.checks import all_finite
 
-from ._data import validation_set
+from ._data import check_sample_weight, validation_set
+from ._guards import check_network_size, check_outputs, explain_divergence, name_the_input
 from ._loop import EpochLoop, StoppingRule
 from ._network import build_network, optimizer_kwargs, sync_network
 from ._params import resolve_batch_size, validate_params
@@ -49,36 +50,6 @@ FITTED = (
 
 #: Sparse formats accepted (CSC is converted to CSR, whose row batches are cheap).
 _SPARSE = ("csr", "csc")
-
-
-def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """``sample_weight`` as a float64 vector of ``n_samples`` finite, non-negative weights.
-
-    The checks of scikit-learn's private ``_check_sample_weight``, with its public
-    ``check_array``: a scalar is broadcast, anything else must be 1-D of the right length.
-    """
-    if isinstance(sample_weight, numbers.Number):
-        sw = np.full(n_samples, sample_weight, dtype=np.float64)
-    else:
-        sw = check_array(
-            sample_weight,
-            ensure_2d=False,
-            dtype=np.float64,
-            order="C",
-            input_name="sample_weight",
-        )
-        if sw.ndim != 1:
-            raise ValueError(
-                f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. Expected "
-                f"either a scalar value or a 1D array of length {n_samples}."
-            )
-        if sw.shape != (n_samples,):
-            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
-    if np.all(sw == 0):
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    if np.any(sw < 0):
-        raise ValueError("sample_weight must be non-negative")
-    return sw
 
 
 class BaseNNFS(BaseEstimator):
@@ -234,9 +205,16 @@ class BaseNNFS(BaseEstimator):
             return
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         self._seed = int(seed)
-        self.model_ = build_network(
-            cfg, n_features=n_features, n_outputs=n_outputs, seed=self._seed, head=self._head(cfg)
-        )
+        sizes = cfg["hidden_layer_sizes"]
+        check_network_size(sizes, n_features, n_outputs, cfg["dtype"])
+        try:
+            self.model_ = build_network(cfg, n_features=n_features, n_outputs=n_outputs,
+                                        seed=self._seed, head=self._head(cfg))  # fmt: skip
+        except MemoryError:
+            raise ValueError(
+                f"Invalid value for parameter 'hidden_layer_sizes': {sizes!r}; the network "
+                f"for {n_features} features does not fit in memory"
+            ) from None
         self._arch = self._architecture(cfg, n_outputs)
         self.n_iter_ = 0
         self.t_ = 0
@@ -274,16 +252,12 @@ class BaseNNFS(BaseEstimator):
         keep = hasattr(self, "model_") and (incremental or cfg["warm_start"])
         if not keep:
             self._reset_fitted()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=not keep,
-            accept_sparse=_SPARSE,
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=not self._is_classifier,
-        )
+        try:
+            X, y = validate_data(self, X, y, reset=not keep, accept_sparse=_SPARSE,
+                                 dtype=(np.float64, np.float32), multi_output=True,
+                                 y_numeric=not self._is_classifier)  # fmt: skip
+        except ValueError as exc:
+            raise name_the_input(exc, y, numeric_y=not self._is_classifier) from None
         X = X.astype(cfg["dtype"], copy=False)
         y_enc = self._encode_y(y, first=not keep, classes=classes, incremental=incremental)
         sw = self._sample_weight(sample_weight, y_enc, incremental=incremental)
@@ -305,11 +279,15 @@ class BaseNNFS(BaseEstimator):
         loop = self._loop(cfg, X, y_enc, sw, val, incremental)
         try:
             loop.run(1 if incremental else cfg["max_epochs"])
-        except DivergenceError:
+        except DivergenceError as exc:
             # Weights hold NaN/inf now: forget them so predict raises NotFittedError rather
             # than returning NaN.
             self._reset_fitted()
-            raise
+            raw_y = None if self._is_classifier or self.standardize_target else y
+            clearer = explain_divergence(exc, X, raw_y)
+            if clearer is exc:
+                raise
+            raise clearer from exc
         if loop.diverged:
             # The restored weights are finite, the optimizer's moments may not be: a warm
             # start continues with a fresh optimizer.
@@ -343,12 +321,24 @@ class BaseNNFS(BaseEstimator):
         cw = self._target_weights(y_enc, incremental=incremental)
         if cw is not None:
             sw = cw if sw is None else sw * cw
+            if not np.any(sw > 0):
+                raise ValueError(
+                    f"Invalid value for parameter 'class_weight': {self.class_weight!r}; with "
+                    "it every sample has weight 0, so there is nothing to learn"
+                )
         return sw
 
     def _validate_step(self, model: Model, val) -> tuple[float, float]:
         """Validation data loss and score of the current weights."""
         X_val, y_val = val
         out = model.forward(X_val, training=False)
+        if not all_finite(out):
+            # Finite weights can still overflow on the validation inputs: the loop treats it
+            # as the divergence it is (best weights restored, or the fit undone).
+            raise DivergenceError(
+                "the network's outputs on the validation data became non-finite in epoch "
+                f"{len(self.history_) + 1}; lower the learning rate or scale the data"
+            )
         return model.data_loss_sum(out, y_val) / X_val.shape[0], self._score_outputs(out, y_val)
 
     # ------------------------------------------------------------------ inference
@@ -357,7 +347,8 @@ class BaseNNFS(BaseEstimator):
         X = validate_data(
             self, X, reset=False, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
         )
-        return self.model_.predict(X.astype(self.model_.dtype, copy=False))
+        out = self.model_.predict(X.astype(self.model_.dtype, copy=False))
+        return check_outputs(out, X)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike) -> None:

@@ -8,18 +8,51 @@ when a class is too small to stratify), and a validation set of fewer than 2 sam
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
-__all__ = ["MIN_VALIDATION_SAMPLES", "validation_set"]
+__all__ = ["MIN_VALIDATION_SAMPLES", "check_sample_weight", "validation_set"]
 
 #: The smallest validation set scored (as MLPClassifier/MLPRegressor require).
 MIN_VALIDATION_SAMPLES = 2
 
 _SPARSE = ("csr", "csc")
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as a float64 vector of ``n_samples`` finite, non-negative weights.
+
+    The checks of scikit-learn's private ``_check_sample_weight``, with its public
+    ``check_array``: a scalar is broadcast, anything else must be 1-D of the right length.
+    """
+    if isinstance(sample_weight, numbers.Number):
+        sw = np.full(n_samples, sample_weight, dtype=np.float64)
+    else:
+        sw = check_array(
+            sample_weight,
+            ensure_2d=False,
+            dtype=np.float64,
+            order="C",
+            input_name="sample_weight",
+        )
+        if sw.ndim != 1:
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. Expected "
+                f"either a scalar value or a 1D array of length {n_samples}."
+            )
+        if sw.shape != (n_samples,):
+            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
+    if np.all(sw == 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    if np.any(sw < 0):
+        raise ValueError("sample_weight must be non-negative")
+    return sw
 
 
 def validation_set(est: Any, X, y_enc, sw, validation_data, cfg: dict, incremental: bool):
@@ -56,14 +89,19 @@ def validation_set(est: Any, X, y_enc, sw, validation_data, cfg: dict, increment
 
 def _validation_arrays(est: Any, validation_data, cfg: dict):
     try:
+        if isinstance(validation_data, (Mapping, str)) or len(validation_data) != 2:
+            raise TypeError
         X_val, y_val = validation_data
     except (TypeError, ValueError):
         raise ValueError(
             f"validation_data must be a tuple (X_val, y_val), got {type(validation_data).__name__}"
         ) from None
-    X_val = validate_data(
-        est, X_val, reset=False, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
-    )
+    try:
+        X_val = validate_data(
+            est, X_val, reset=False, accept_sparse=_SPARSE, dtype=(np.float64, np.float32)
+        )
+    except ValueError as exc:
+        raise ValueError(f"validation_data: {exc}") from None
     X_val = X_val.astype(cfg["dtype"], copy=False)
     y_val = np.asarray(y_val)
     if y_val.shape[0] != X_val.shape[0]:

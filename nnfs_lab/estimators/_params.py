@@ -27,6 +27,7 @@ __all__ = [
     "Integer",
     "Options",
     "Real",
+    "check_param",
     "resolve_batch_size",
     "validate_params",
 ]
@@ -47,7 +48,10 @@ HOOKS = ("on_train_begin", "on_epoch_end", "on_train_end")
 
 def invalid(name: str, value: Any, expected: str) -> ValueError:
     """The one error message of a rejected hyperparameter."""
-    return ValueError(f"Invalid value for parameter {name!r}: {value!r}; expected {expected}.")
+    text = repr(value)
+    if len(text) > 80:  # 10**400 or a huge array: the start says enough
+        text = text[:77] + "..."
+    return ValueError(f"Invalid value for parameter {name!r}: {text}; expected {expected}.")
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,17 @@ class Real:
 
     def __call__(self, name: str, value: Any) -> float:
         real = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not real or not np.isfinite(value):
+        number = None
+        if real:
+            try:
+                # float() first: np.isfinite refuses a Python int beyond int64 (10**30) and a
+                # Fraction; an int beyond float's range (10**400) overflows here.
+                number = float(value)
+            except (OverflowError, TypeError, ValueError):
+                number = None
+        if number is None or not np.isfinite(number):
             raise invalid(name, value, "a finite real number")
+        value = number
         lo_ok = value > self.low if self.low_open else value >= self.low
         hi_ok = value < self.high if self.high_open else value <= self.high
         if not (lo_ok and hi_ok):
@@ -236,6 +249,31 @@ def validate_params(est: Any) -> dict[str, Any]:
     if cfg["nesterov"] and cfg["optimizer"] == "sgd" and cfg["momentum"] == 0:
         raise ValueError("Invalid parameters: nesterov=True requires momentum > 0 with 'sgd'.")
     return cfg
+
+
+def check_param(name: str, value: Any) -> Any:
+    """Check one hyperparameter value against :data:`PARAMETER_CONSTRAINTS`.
+
+    Parameters
+    ----------
+    name : str
+        A parameter of :class:`NNFSClassifier` or :class:`NNFSRegressor`.
+    value : object
+        The value to check.
+
+    Returns
+    -------
+    object
+        The normalized value.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the value and what is accepted (an unknown ``name`` too).
+    """
+    if name not in PARAMETER_CONSTRAINTS:
+        raise ValueError(f"Unknown parameter {name!r}; known: {sorted(PARAMETER_CONSTRAINTS)}")
+    return PARAMETER_CONSTRAINTS[name](name, value)
 
 
 def resolve_batch_size(value: str | int, n_samples: int) -> int:

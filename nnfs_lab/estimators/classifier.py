@@ -17,6 +17,7 @@ from nnfs_lab.nn import (
 )
 
 from ._base import BaseNNFS
+from ._guards import check_classes, check_labels
 
 __all__ = ["NNFSClassifier"]
 
@@ -197,12 +198,16 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         calls it may be omitted or must equal the first call's, as in MLPClassifier.
         """
         first = not hasattr(self, "model_")
+        if not hasattr(y, "tocsr"):
+            check_labels(np.asarray(y), "y")
         if first and classes is None and type_of_target(y) != "multilabel-indicator":
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if classes is not None:
+            classes = check_classes(classes)
         if not first and classes is not None and self._target_kind != "multilabel":
-            if not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            if not np.array_equal(classes, self.classes_):
                 raise ValueError(
-                    f"`classes={np.unique(np.asarray(classes))!r}` is not the same as on the "
+                    f"`classes={classes!r}` is not the same as on the "
                     f"first call to partial_fit, was: {self.classes_!r}"
                 )
         return self._fit(X, y, sample_weight, None, incremental=True, classes=classes)
@@ -210,10 +215,12 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     # -- targets
     def _encode_y(self, y, *, first, classes=None, incremental=False, name="y"):
         if first:
+            check_labels(np.asarray(y), name)
             check_classification_targets(y)
             if type_of_target(y) == "multilabel-indicator":
                 return self._set_multilabel(np.asarray(y))
             y = column_or_1d(y, warn=True)
+            check_labels(y, name)
             self._set_labels(y, classes, name)
         elif self._target_kind == "multilabel":
             y = np.asarray(y)
@@ -225,6 +232,7 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
             return y.astype(np.float64)
         else:
             y = column_or_1d(y, warn=True)
+            check_labels(y, name)
             if not incremental and name == "y" and self.warm_start:
                 self._check_warm_start_classes(y)
         return self._label_indices(y, name)
@@ -237,7 +245,7 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         return y.astype(np.float64)
 
     def _set_labels(self, y: np.ndarray, classes, name: str) -> None:
-        labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+        labels = np.unique(y) if classes is None else check_classes(classes)
         if classes is not None:
             unseen = np.setdiff1d(np.unique(y), labels)
             if unseen.size:

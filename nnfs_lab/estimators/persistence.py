@@ -90,14 +90,54 @@ def load_estimator(cls: type, path: str | os.PathLike) -> Any:
         The file is not an estimator archive, is corrupt, or holds another class.
     """
     meta, arrays = read_archive(path, "estimator")
-    if meta.get("class") != cls.__name__:
-        raise ModelFileError(f"{path}: holds a {meta.get('class')}, not a {cls.__name__}")
+    _check_header(meta, path)
+    if meta["class"] != cls.__name__:
+        raise ModelFileError(f"{path}: holds a {meta['class']}, not a {cls.__name__}")
+    try:
+        return _rebuild(cls, meta, arrays, path)
+    except ModelFileError as exc:
+        if str(path) in str(exc):
+            raise
+        raise ModelFileError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, MemoryError) as exc:
+        # A header that passed the checksum but describes something this class cannot be.
+        raise ModelFileError(
+            f"{path}: invalid estimator description ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+#: Header entry -> the JSON types it may have (None where the entry may be null).
+_HEADER = {"class": (str,), "params": (dict,), "model": (dict,), "classes": (dict, type(None)),
+           "n_features_in": (int,), "feature_names_in": (list, type(None)),
+           "fitted": (dict,), "rng_state": (dict,), "extra": (dict,)}  # fmt: skip
+
+
+def _check_header(meta: dict, path: Any) -> None:
+    """Every entry present with its type, and ``fitted`` naming only known attributes."""
+    for key, types in _HEADER.items():
+        if key not in meta:
+            raise ModelFileError(f"{path}: the header lacks the entry {key!r}")
+        if not isinstance(meta[key], types) or isinstance(meta[key], bool):
+            raise ModelFileError(
+                f"{path}: the header entry {key!r} is a {type(meta[key]).__name__}, expected "
+                f"{' or '.join(t.__name__ for t in types)}"
+            )
+    unknown = sorted(set(meta["fitted"]) - set(_STORED))
+    if unknown:
+        # Restoring an arbitrary name (say 'predict') would let a file replace a method.
+        raise ModelFileError(
+            f"{path}: 'fitted' names unknown attributes {unknown}; known: {list(_STORED)}"
+        )
+
+
+def _rebuild(cls: type, meta: dict, arrays: dict, path: Any) -> Any:
     params = dict(meta["params"])
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
     if isinstance(params.get("class_weight"), list):
         params["class_weight"] = {k: v for k, v in params["class_weight"]}
     est = cls(**params)
+    cfg = validate_params(est)
     model_arrays = {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}
     est.model_ = Model.from_archive(meta["model"], model_arrays, source=str(path))
     est.n_features_in_ = meta["n_features_in"]
@@ -108,9 +148,21 @@ def load_estimator(cls: type, path: str | os.PathLike) -> Any:
     for key, value in meta["fitted"].items():
         setattr(est, key, value)
     est.model_.rng.bit_generator.state = meta["rng_state"]
-    est._load_extra_state(meta.get("extra", {}))
-    est._arch = est._architecture(validate_params(est), est.n_outputs_)
+    est._load_extra_state(meta["extra"])
+    est._arch = est._architecture(cfg, est.n_outputs_)
+    _check_consistent(est, path)
     return est
+
+
+def _check_consistent(est: Any, path: Any) -> None:
+    """The network's input and output widths agree with the header's counts."""
+    first, last = est.model_.trainable_layers[0], est.model_.trainable_layers[-1]
+    if first.weights.shape[0] != est.n_features_in_ or last.weights.shape[1] != est.n_outputs_:
+        raise ModelFileError(
+            f"{path}: the network ({first.weights.shape[0]} inputs, {last.weights.shape[1]} "
+            f"outputs) disagrees with n_features_in={est.n_features_in_}, "
+            f"n_outputs={est.n_outputs_}"
+        )
 
 
 def _jsonable(obj: Any) -> Any:
@@ -140,4 +192,6 @@ def _encode_labels(labels: np.ndarray, arrays: dict) -> dict:
 
 def _decode_labels(meta: dict, arrays: dict) -> np.ndarray:
     labels = arrays["classes"]
+    if labels.ndim != 1 or meta.get("kind") not in ("array", "object-str"):
+        raise ModelFileError(f"invalid class labels: kind {meta.get('kind')!r}, {labels.shape}")
     return labels.astype(object) if meta["kind"] == "object-str" else labels

@@ -7,8 +7,10 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from nnfs_lab.nn import Linear, MeanAbsoluteError, MeanSquaredError, R2Score
+from nnfs_lab.nn.checks import all_finite
 
 from ._base import BaseNNFS
+from ._guards import check_outputs
 
 __all__ = ["NNFSRegressor"]
 
@@ -136,7 +138,13 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         return self._fit(X, y, sample_weight, None, incremental=True)
 
     def _encode_y(self, y, *, first, classes=None, incremental=False, name="y"):
-        y = np.asarray(y, dtype=np.float64)
+        try:
+            y = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric for a regressor: {exc}") from None
+        if not all_finite(y):
+            # validate_data lets None through an object array; as float it is NaN.
+            raise ValueError(f"{name} contains NaN, infinity or None; every target must be finite")
         if first:
             self._y_ndim = y.ndim
             self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
@@ -155,9 +163,15 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
             self.target_mean_ = np.zeros(self.n_outputs_)
             self.target_scale_ = np.ones(self.n_outputs_)
             return
-        mean = np.average(y_enc, axis=0, weights=sw)
-        var = np.average((y_enc - mean) ** 2, axis=0, weights=sw)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.average(y_enc, axis=0, weights=sw)
+            var = np.average((y_enc - mean) ** 2, axis=0, weights=sw)
         scale = np.sqrt(var)
+        if not (all_finite(mean) and all_finite(scale)):
+            raise ValueError(
+                "y is too large to standardize (its mean or variance overflows float64: values "
+                f"up to {np.max(np.abs(y_enc)):.3g}); rescale the target"
+            )
         # A constant target (or a single sample) keeps its units, as StandardScaler does.
         scale[~(scale > 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
         self.target_mean_, self.target_scale_ = mean, scale
@@ -204,5 +218,7 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         """Predicted targets in the units of ``y`` (standardization undone), of the model's
         dtype: (n_samples,) if fitted on 1-D ``y``, else (n_samples, n_outputs)."""
         out = self._forward(X)
-        out = (out * self.target_scale_ + self.target_mean_).astype(out.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = (out * self.target_scale_ + self.target_mean_).astype(out.dtype, copy=False)
+        out = check_outputs(out, X)
         return out.ravel() if self._y_ndim == 1 else out

@@ -76,7 +76,16 @@ class Tanh(Activation):
 
 class Softmax(Activation):
     def forward(self, x: np.ndarray, *, training: bool = False) -> np.ndarray:
-        out = self._out(x, training)
+        if not training and np.isinf(x).any():
+            # Logits that overflowed (inputs far outside the training range): the limit of
+            # softmax puts all mass on the +inf logits; inf - inf would give NaN rows.
+            big = np.finfo(x.dtype).max
+            x = np.clip(x, -big, big)
+            with np.errstate(over="ignore"):
+                return self._softmax(x, None)
+        return self._softmax(x, self._out(x, training), training)
+
+    def _softmax(self, x: np.ndarray, out: np.ndarray | None, training: bool = False):
         n, k = x.shape
         row = self._buf("row", (n, 1), x.dtype) if training else None
         # Shift by the row max so exp never overflows.

@@ -47,6 +47,8 @@ _REGISTRY: dict[str, type] = {
 
 
 def _build(spec: dict[str, Any]) -> Any:
+    if not isinstance(spec, dict):
+        raise ModelFileError(f"a component of the model file is a {type(spec).__name__}")
     cls = _REGISTRY.get(spec.get("type", ""))
     if cls is None:
         raise ModelFileError(f"unknown component type {spec.get('type')!r} in model file")
@@ -91,7 +93,10 @@ class ModelArchive:
 
     def load_parameters(self, path: str | os.PathLike) -> None:
         _, arrays = read_archive(path, "parameters")
-        self.set_parameters(self._params_from_arrays(arrays))
+        try:
+            self.set_parameters(self._params_from_arrays(arrays))
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: parameters do not fit this model ({exc})") from exc
 
     def to_archive(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """JSON-ready description and named arrays (parameters and optimizer state)."""
@@ -123,23 +128,29 @@ class ModelArchive:
         source: str = "archive",
         random_state: Any = None,
     ) -> Model:
-        """Inverse of :meth:`to_archive`."""
+        """Inverse of :meth:`to_archive`; any inconsistency is a :class:`ModelFileError`."""
         try:
-            model = cls(random_state=random_state)
-            for spec in meta["layers"]:
-                model.add(_build(spec))
-            model.set(
-                loss=_build(meta["loss"]) if meta["loss"] else None,
-                optimizer=_build(meta["optimizer"]) if meta["optimizer"] else None,
-                accuracy=_build(meta["accuracy"]) if meta["accuracy"] else None,
-            )
-            if meta.get("accuracy_precision") is not None:
-                model.accuracy.precision = meta["accuracy_precision"]
-            model.finalize()
+            return cls._from_archive(meta, arrays, source, random_state)
         except ModelFileError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ModelFileError(f"{source}: invalid model description ({exc})") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, MemoryError) as exc:
+            raise ModelFileError(
+                f"{source}: invalid model description ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    @classmethod
+    def _from_archive(cls, meta, arrays, source, random_state) -> Model:
+        model = cls(random_state=random_state)
+        for spec in meta["layers"]:
+            model.add(_build(spec))
+        model.set(
+            loss=_build(meta["loss"]) if meta["loss"] else None,
+            optimizer=_build(meta["optimizer"]) if meta["optimizer"] else None,
+            accuracy=_build(meta["accuracy"]) if meta["accuracy"] else None,
+        )
+        if meta.get("accuracy_precision") is not None:
+            model.accuracy.precision = meta["accuracy_precision"]
+        model.finalize()
         model.set_parameters(model._params_from_arrays(arrays))
         st = meta.get("optimizer_state")
         if st and model.optimizer is not None:

@@ -44,6 +44,7 @@ else:  # pragma: no cover - Python 3.10
         ) from exc
 
 __all__ = [
+    "BUDGET_LIMITS",
     "BudgetConfig",
     "ConfigError",
     "DatasetConfig",
@@ -241,6 +242,12 @@ def _parse_split(r: Reader, top: dict) -> SplitConfig:
     return split
 
 
+#: Sanity limits of [budget]: beyond them a typo (an extra 0) would spend minutes enqueueing
+#: trials or run for days; nothing this project runs comes near them.
+BUDGET_LIMITS = {"n_trials": 100_000, "max_epochs": 1_000_000, "generation_size": 10_000,
+                 "timeout": 366 * 24 * 3600.0}  # fmt: skip
+
+
 def _parse_budget(r: Reader, top: dict) -> BudgetConfig:
     keys = {"n_trials", "timeout", "max_epochs", "generation_size"}
     b = r.table(top.get("budget", {}), "budget", keys)
@@ -251,7 +258,10 @@ def _parse_budget(r: Reader, top: dict) -> BudgetConfig:
         generation_size=r.get(b, "budget", "generation_size", (int,), 8),
     )
     for k in keys:
-        r.positive(getattr(budget, k), f"budget.{k}")
+        v = getattr(budget, k)
+        r.positive(v, f"budget.{k}")
+        if v is not None and not v <= BUDGET_LIMITS[k]:  # `not <=` also refuses NaN
+            raise r.fail(f"budget.{k}", f"must be <= {BUDGET_LIMITS[k]:g}, got {v!r}")
     return budget
 
 

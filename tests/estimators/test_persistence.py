@@ -115,3 +115,85 @@ def test_mlflow_sklearn_flavor_round_trip(tmp_path, monkeypatch, blobs, small):
             )
         served = mlflow.pyfunc.load_model(info.model_uri)
     np.testing.assert_array_equal(served.predict(X), pipe.predict(X))
+
+
+# -- issue 16, item 11: every malformed file is a ModelFileError ------------------------------
+
+
+def _fitted_file(tmp_path):
+    from sklearn.datasets import load_iris
+
+    from nnfs_lab import NNFSClassifier
+
+    X, y = load_iris(return_X_y=True)
+    path = tmp_path / "clf.npz"
+    NNFSClassifier((4,), max_epochs=2, random_state=0).fit(X, y).save(path)
+    return path
+
+
+def _rewrite_header(path, edit, resign: bool):
+    import json
+
+    from nnfs_lab.nn.io import write_archive
+
+    with np.load(path) as npz:
+        header = json.loads(npz["__meta__"].tobytes())
+        arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
+    header = edit(header)
+    if resign:  # a valid checksum: only the content checks can refuse it
+        meta = {k: v for k, v in header.items() if k not in ("format", "kind", "version", "sha256")}
+        write_archive(path, "estimator", meta, arrays)
+    else:
+        blob = np.frombuffer(json.dumps(header).encode(), np.uint8)
+        np.savez(path, __meta__=blob, **arrays)
+
+
+@pytest.mark.parametrize(
+    "edit, resign, words",
+    [
+        (lambda h: [h], False, "not an object"),
+        (lambda h: {k: v for k, v in h.items() if k != "fitted"}, True, "lacks the entry 'fitted'"),
+        (lambda h: {k: v for k, v in h.items() if k != "extra"}, True, "lacks the entry 'extra'"),
+        (lambda h: {**h, "fitted": {**h["fitted"], "predict": 1}}, True, "unknown attributes"),
+        (lambda h: {**h, "n_features_in": 7}, False, "checksum mismatch"),
+        (lambda h: {**h, "n_features_in": 7}, True, "disagrees"),
+        (lambda h: {**h, "params": {**h["params"], "dropout": 3}}, True, "dropout"),
+    ],
+)  # fmt: skip
+def test_malformed_headers_are_model_file_errors(tmp_path, edit, resign, words):
+    from nnfs_lab import NNFSClassifier
+
+    path = _fitted_file(tmp_path)
+    _rewrite_header(path, edit, resign)
+    with pytest.raises(ModelFileError, match=words):
+        NNFSClassifier.load(path)
+
+
+def test_a_plain_npy_file_is_a_model_file_error(tmp_path):
+    from nnfs_lab import NNFSClassifier
+
+    path = tmp_path / "plain.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ModelFileError, match="plain .npy"):
+        NNFSClassifier.load(path)
+
+
+def test_version_1_files_still_load(tmp_path):
+    import hashlib
+    import json
+
+    from nnfs_lab import NNFSClassifier
+
+    path = _fitted_file(tmp_path)
+    expected = NNFSClassifier.load(path).predict_proba(np.ones((2, 4)))
+    with np.load(path) as npz:
+        header = json.loads(npz["__meta__"].tobytes())
+        arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
+    h = hashlib.sha256()  # version 1's checksum: the arrays only
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes())
+    header.update(version=1, sha256=h.hexdigest())
+    np.savez(path, __meta__=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    assert np.array_equal(NNFSClassifier.load(path).predict_proba(np.ones((2, 4))), expected)

@@ -28,7 +28,7 @@ def test_public_import_paths():
     import nnfs_lab
     import nnfs_lab.estimators as estimators
 
-    assert estimators.__all__ == ["NNFSClassifier", "NNFSRegressor"]
+    assert estimators.__all__ == ["NNFSClassifier", "NNFSRegressor", "check_param"]
     assert nnfs_lab.NNFSClassifier is estimators.NNFSClassifier
     assert nnfs_lab.NNFSRegressor is estimators.NNFSRegressor
     assert NNFSClassifier.__module__ == NNFSRegressor.__module__ == "nnfs_lab.estimators"
