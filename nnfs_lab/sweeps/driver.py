@@ -40,6 +40,7 @@ from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.generations import propose_next
 from nnfs_lab.sweeps.locks import FileLock, lock_dir
 from nnfs_lab.sweeps.objective import SweepHooks
+from nnfs_lab.sweeps.pool import WorkerPool
 from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
 from nnfs_lab.sweeps.repair import repair_runs
@@ -47,7 +48,7 @@ from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
 from nnfs_lab.sweeps.summary import SweepResult, finalize_parent, parent_params
-from nnfs_lab.sweeps.workers import WorkerTask, run_worker, spawn_workers
+from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -139,6 +140,17 @@ def sweep(
     tracking.check_tracking_uri(uri)
     locks = lock_dir(uri, spec)
     client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
+    # Local worker processes start once for the whole sweep (their imports take seconds).
+    with WorkerPool(workers, hooks) if workers > 1 else contextlib.nullcontext() as pool:
+        return _sweep_all(cfgs, client, uri, spec, locks, pool, families=families, hooks=hooks,
+                          echo=echo, compare=compare,
+                          task_args={"heartbeat_interval": heartbeat_interval,
+                                     "grace_period": grace_period,
+                                     "deterministic": deterministic})  # fmt: skip
+
+
+def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
+               task_args) -> list[SweepResult]:  # fmt: skip
     results: list[SweepResult] = []
     for cfg in cfgs:
         # The data first: a data set that cannot be loaded (offline download, say) fails
@@ -149,12 +161,12 @@ def sweep(
         for model in _selected(cfg, families):
             task = WorkerTask(
                 cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
-                timeout=cfg.budget.timeout, heartbeat_interval=heartbeat_interval,
-                grace_period=grace_period,
-                deterministic=deterministic and cfg.budget.n_trials is not None,
+                timeout=cfg.budget.timeout, heartbeat_interval=task_args["heartbeat_interval"],
+                grace_period=task_args["grace_period"],
+                deterministic=task_args["deterministic"] and cfg.budget.n_trials is not None,
             )  # fmt: skip
-            results.append(_sweep_family(task, model, exp_id, client, workers_n=workers,
-                                         hooks=hooks, echo=echo))  # fmt: skip
+            results.append(_sweep_family(task, model, exp_id, client, pool=pool, hooks=hooks,
+                                         echo=echo))  # fmt: skip
         if compare:
             from nnfs_lab.tracking.report import compare_experiment, format_comparison
 
@@ -235,12 +247,12 @@ def _local_workers(task: WorkerTask, study: Any, workers_n: int) -> int:
     return min(workers_n, status["waiting"])
 
 
-def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo, propose) -> None:
+def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) -> None:
     name = study.study_name
-    if len(tasks) == 1:
+    if len(tasks) == 1 or (tasks and pool is None):
         run_worker(tasks[0], hooks, echo, propose=propose)
         return
-    codes = spawn_workers(tasks, hooks, while_waiting=propose) if tasks else []
+    codes = pool.run(tasks, while_waiting=propose) if tasks else []
     for i, code in enumerate(codes):
         if code != 0:
             echo(f"[{name}] worker {i} exited with code {code}")
@@ -251,7 +263,7 @@ def _run_local(tasks: list[WorkerTask], study: Any, hooks, echo, propose) -> Non
         run_worker(replace(tasks[0], label="d"), hooks, echo, propose=propose)
 
 
-def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> SweepResult:
+def _sweep_family(task, model, exp_id, client, *, pool, hooks, echo) -> SweepResult:
     cfg = task.cfg
     locks = lock_dir(task.tracking_uri, task.storage)
     with FileLock(locks / "setup.lock"):
@@ -266,7 +278,7 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     # One proposer per study: the driver, or its one in-process worker.
     propose = partial(propose_next, study, cfg, model) if task.deterministic else None
     added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
-    n_local = _local_workers(task, study, workers_n)
+    n_local = _local_workers(task, study, pool.size if pool is not None else 1)
     used = budget_status(study.get_trials(deepcopy=False))["used"]
     echo(f"[{name}] {used}/{cfg.budget.n_trials or '-'} trials done, {added} added; "
          f"{n_local} local worker(s) (tracking {tracking.mask_url(task.tracking_uri)}, "
@@ -276,7 +288,7 @@ def _sweep_family(task, model, exp_id, client, *, workers_n, hooks, echo) -> Swe
     t0 = time.perf_counter()
     try:
         with _blas_threads(1 if task.deterministic else None):
-            _run_local(tasks, study, hooks, echo, propose)
+            _run_local(tasks, study, pool, hooks, echo, propose)
     except KeyboardInterrupt:
         _hand_back(study, storage, handler, client, parent_id, echo)
         raise

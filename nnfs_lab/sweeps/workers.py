@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import threading
 import time
@@ -42,10 +41,7 @@ __all__ = [
     "open_study",
     "others_running",
     "run_worker",
-    "spawn_workers",
 ]
-
-_BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -294,84 +290,3 @@ def run_worker(
         progress(study, _run_trial(study, storage, handler, tid, objective))
         ran += 1
     return ran
-
-
-# ---------------------------------------------------------------------------- local processes
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """Environment for spawned workers: one BLAS thread each.
-
-    N workers on N cores with multi-threaded BLAS would oversubscribe the machine; the variables
-    must be set before the child imports NumPy, i.e. in the environment it is spawned with.
-    """
-    saved = {n: os.environ.get(n) for n in _BLAS_THREAD_VARS}
-    for n in _BLAS_THREAD_VARS:
-        os.environ.setdefault(n, "1")
-    try:
-        yield
-    finally:
-        for n, v in saved.items():
-            if v is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = v
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _spawned_worker(task: WorkerTask, hooks: SweepHooks | None) -> None:
-    # A process entry point: the place for process-wide settings. SIGTERM is handled as Ctrl-C
-    # so that a terminated worker still hands its trial back and ends its run.
-    signal.signal(signal.SIGTERM, _interrupt)
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    run_worker(task, hooks)
-
-
-def _stop(procs: list[Any], grace: float = 15.0) -> None:
-    """Interrupt our children (only ours, by handle) and give them ``grace`` seconds to hand
-    their trials back and end their runs; terminate whoever is still there."""
-    for p in procs:
-        if p.is_alive() and p.pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGINT)
-    deadline = time.monotonic() + grace
-    for p in procs:
-        p.join(timeout=max(0.0, deadline - time.monotonic()))
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
-            p.join(timeout=5)
-
-
-def spawn_workers(tasks: list[WorkerTask], hooks: SweepHooks | None = None, *,
-                  while_waiting: Callable[[], Any] | None = None) -> list[int | None]:  # fmt: skip
-    """Run each task in its own spawned process; wait for all; return their exit codes.
-
-    ``while_waiting()``, when given, is called every ``poll_seconds`` while they run (the
-    driver proposes the next generation of a deterministic sweep there).
-    """
-    import multiprocessing as mp
-
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_spawned_worker, args=(t, hooks)) for t in tasks]
-    with _single_threaded_blas():
-        for p in procs:
-            p.start()
-    try:
-        while any(p.is_alive() for p in procs):
-            if while_waiting is not None:
-                while_waiting()
-            procs[0].join(timeout=tasks[0].poll_seconds)
-        for p in procs:
-            p.join()
-    except BaseException:
-        _stop(procs)
-        raise
-    return [p.exitcode for p in procs]

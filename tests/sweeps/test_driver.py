@@ -126,10 +126,11 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
             k.info.run_id for k in kids
         }
 
-        # The logged best model serves through pyfunc.
+        # The logged best model serves class probabilities through pyfunc (columns x0, x1).
         model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
         split = data.prepare_data(load_config(cfg))
-        assert model.predict(split.X_test).shape == (len(split.X_test),)
+        proba = model.predict(tracking.feature_frame(split.X_test))
+        assert proba.shape == (len(split.X_test), len(split.classes))
 
     comparison = tracking.search_all_runs(
         client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'comparison'"

@@ -174,7 +174,8 @@ def test_three_workers_finish_exactly_the_budget(tmp_cwd: Path, subprocess_env):
     plots = {a.path for a in client.list_artifacts(kids[0].info.run_id, "plots")}
     assert "plots/learning_curves.png" in plots
     model = mlflow.pyfunc.load_model(parent.data.tags["nnfs_lab.model_uri"])
-    assert model.predict(data.prepare_data(_cfg(cfg)).X_test).ndim == 1
+    # It serves class probabilities from a column-named frame (x0, x1, ...).
+    assert model.predict(tracking.feature_frame(data.prepare_data(_cfg(cfg)).X_test)).ndim == 2
 
     # The comparison rebuilds from the tracking server alone.
     report = _cli("report", "--tracking-uri", TRACKING_URI, "--experiment", name)
