@@ -59,7 +59,9 @@ dashboard: $(STAMP)
 	$(PY) -c "import optuna_dashboard" 2>/dev/null || $(PY) -m pip install --quiet -e ".[dashboard]"
 	$(VENV)/bin/optuna-dashboard $(JOURNAL) --artifact-dir optuna-artifacts --host 127.0.0.1 --port 8080
 
-# The MLflow UI on the store `make sweep` writes, at http://127.0.0.1:5000 (Ctrl-C stops it).
+# The MLflow UI on the store `make sweep` writes (Ctrl-C stops it). Open
+# http://127.0.0.1:5000/#/experiments?workflowType=machine_learning : MLflow 3.17's UI otherwise
+# starts in its GenAI mode (a browser-wide toggle that overrides the experiment kind tag).
 ui: $(STAMP)
 	$(PY) -m mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
 

@@ -124,9 +124,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     print(f"\nsweep finished in {time.perf_counter() - t0:.1f}s; tracking store "
           f"{tracking.mask_url(uri)}")  # fmt: skip
     if uri.startswith(("http://", "https://")):
-        print(f"browse it: open {uri} in a browser")
+        print(f"browse it: open {tracking.ui_url(uri)} in a browser")
     else:
-        print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + ")")
+        print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + "), then "
+              f"open {tracking.ui_url()}")  # fmt: skip
+    print("studies: make dashboard   (optuna-dashboard on the journal, with trial curves)")
     return 0
 
 
@@ -298,6 +300,7 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     cmd = tracking.ui_command(uri, args.host, args.port)
     print("running:", " ".join(cmd), flush=True)
+    print(f"open {tracking.ui_url(f'http://{args.host}:{args.port}')} (training runs)", flush=True)
     # Through this interpreter, so the venv's mlflow serves even when its bin/ is not on PATH.
     try:
         return subprocess.call([sys.executable, "-m", "mlflow", *cmd[1:]])

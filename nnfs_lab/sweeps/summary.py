@@ -31,7 +31,9 @@ from nnfs_lab.sweeps.space import decode_params, describe_space
 
 __all__ = [
     "SweepResult",
+    "experiment_note",
     "finalize_parent",
+    "objective_metric",
     "parent_params",
     "split_datasets",
     "summary_table",
@@ -205,7 +207,7 @@ def _session_seconds(study: Any, numbers: set[int]) -> tuple[float, float]:
     return fit, busy
 
 
-def _objective_metric(cfg: ExperimentConfig) -> str:
+def objective_metric(cfg: ExperimentConfig) -> str:
     """The study's objective as the trials log it (``val_accuracy_mean`` ...)."""
     return "val_accuracy_mean" if cfg.objective == "accuracy" else "val_log_loss_mean"
 
@@ -277,14 +279,14 @@ def _describe(cfg: ExperimentConfig, model: ModelConfig, study: Any, client,
               parent_id: str) -> None:  # fmt: skip
     """The experiment's and the parent run's descriptions (Markdown, shown by MLflow's UI)."""
     run = client.get_run(parent_id)
-    tracking.describe_experiment(client, run.info.experiment_id, _experiment_note(cfg))
+    tracking.describe_experiment(client, run.info.experiment_id, experiment_note(cfg))
     tags = run.data.tags
     spec = tags.get("nnfs_lab.storage", "")
     lines = [f"**{get_family(model.family).label}** sweep of `{cfg.name}` on "
              f"{cfg.dataset.name}. {cfg.description}".strip(),
              f"Optuna study `{study.study_name}` in `{spec}` (study user attributes "
              f"`mlflow_experiment_id`, `mlflow_parent_run_id` point back here); "
-             f"objective {_objective_metric(cfg)}, {cfg.direction}."]  # fmt: skip
+             f"objective {objective_metric(cfg)}, {cfg.direction}."]  # fmt: skip
     if spec and "***" not in spec:
         cmd = " ".join(tracking.dashboard_command(spec, tracking.artifact_dir(spec, "")))
         lines.append(f"Open it in optuna-dashboard: `{cmd}` (`pip install "
@@ -298,7 +300,8 @@ def _describe(cfg: ExperimentConfig, model: ModelConfig, study: Any, client,
     client.set_tag(parent_id, tracking.NOTE_TAG, "\n\n".join(lines))
 
 
-def _experiment_note(cfg: ExperimentConfig) -> str:
+def experiment_note(cfg: ExperimentConfig) -> str:
+    """The MLflow experiment's description (Markdown)."""
     families = ", ".join(m.family for m in cfg.models if m.enabled)
     return (f"{cfg.description or cfg.name} Model families {families} swept with Optuna under "
             f"one protocol (`{cfg.path}`); one parent run per family with its trials as "
@@ -317,7 +320,7 @@ def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, clien
     the importance forests, held-out refits and scalers fitted here are not the user's runs.
     """
     with tracking.autolog_disabled():
-        tracking.set_metric_names(study, [_objective_metric(cfg)])
+        tracking.set_metric_names(study, [objective_metric(cfg)])
         result = _finalize(cfg, model, study, client, uri, parent_id, session, echo)
         _describe(cfg, model, study, client, parent_id)
         return result

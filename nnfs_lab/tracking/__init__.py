@@ -66,12 +66,14 @@ from nnfs_lab.tracking.store import (
     describe_experiment,
     ensure_experiment,
     get_client,
+    global_tracking_uri,
     mask_url,
     parse_uri_scheme,
     resolve_tracking_uri,
     scrub_url,
     sqlite_path,
     ui_command,
+    ui_url,
 )
 from nnfs_lab.tracking.study_files import (
     artifact_dir,
@@ -122,6 +124,7 @@ __all__ = [
     "feature_names",
     "finish_trial_run",
     "get_client",
+    "global_tracking_uri",
     "hidden_layers_str",
     "history_metrics",
     "log_batch_chunked",
@@ -145,5 +148,6 @@ __all__ = [
     "tag_filter",
     "trial_state_counts",
     "ui_command",
+    "ui_url",
     "upload_study_files",
 ]

@@ -11,10 +11,11 @@ nnfs_lab is on no package registry, so its source ships inside the model (``code
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from nnfs_lab.tracking.store import global_tracking_uri
 
 __all__ = ["feature_frame", "feature_names", "log_model", "package_dir", "requirement"]
 
@@ -90,29 +91,25 @@ def log_model(
         client.get_run(run_id).info.experiment_id, name=name, source_run_id=run_id,
         params={k: _param_value(v) for k, v in (params or {}).items()} or None,
     )  # fmt: skip
-    # The fluent API saves models; point it at our store for this call only. MLflow mirrors its
-    # global URI into $MLFLOW_TRACKING_URI, so restoring that variable restores both.
-    previous_uri = os.environ.get("MLFLOW_TRACKING_URI")
-    mlflow.set_tracking_uri(tracking_uri)
     # cloudpickle is a deliberate choice (see above): silence the warning logged on every save.
     sk_logger = logging.getLogger("mlflow.sklearn")
     level = sk_logger.level
     sk_logger.setLevel(logging.ERROR)
     try:
-        info = mlflow.sklearn.log_model(
-            model,
-            name=name,
-            model_id=logged.model_id,
-            pip_requirements=requirements,
-            serialization_format="cloudpickle",
-            signature=signature,
-            input_example=example,
-            pyfunc_predict_fn=predict_fn,
-            code_paths=[str(package_dir())] if ship_code else None,
-        )
+        with global_tracking_uri(tracking_uri):  # the fluent API saves models
+            info = mlflow.sklearn.log_model(
+                model,
+                name=name,
+                model_id=logged.model_id,
+                pip_requirements=requirements,
+                serialization_format="cloudpickle",
+                signature=signature,
+                input_example=example,
+                pyfunc_predict_fn=predict_fn,
+                code_paths=[str(package_dir())] if ship_code else None,
+            )
     finally:
         sk_logger.setLevel(level)
-        mlflow.set_tracking_uri(previous_uri)
     client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
     return info
 

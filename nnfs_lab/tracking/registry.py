@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nnfs_lab.tracking.store import global_tracking_uri
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities.model_registry import ModelVersion
@@ -49,10 +51,12 @@ def register_family_model(
             description=f"Best model of each family of experiment {registered_name!r}; the "
             f"alias @{CHAMPION} marks the one the comparison favours.",
         )
-    return client.create_model_version(
-        registered_name, source=model_uri, run_id=run_id, model_id=model_id,
-        tags={_TAG_FAMILY: family, _TAG_STUDY: study}, description=description,
-    )  # fmt: skip
+    # The registry looks a models:/<id> source up through the *global* tracking URI.
+    with global_tracking_uri(client.tracking_uri):
+        return client.create_model_version(
+            registered_name, source=model_uri, run_id=run_id, model_id=model_id,
+            tags={_TAG_FAMILY: family, _TAG_STUDY: study}, description=description,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

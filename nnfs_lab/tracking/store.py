@@ -33,12 +33,14 @@ __all__ = [
     "describe_experiment",
     "ensure_experiment",
     "get_client",
+    "global_tracking_uri",
     "mask_url",
     "parse_uri_scheme",
     "resolve_tracking_uri",
     "scrub_url",
     "sqlite_path",
     "ui_command",
+    "ui_url",
 ]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -199,6 +201,24 @@ def get_client(tracking_uri: str) -> MlflowClient:
     return mlflow.MlflowClient(tracking_uri=tracking_uri)
 
 
+@contextlib.contextmanager
+def global_tracking_uri(uri: str) -> Iterator[None]:
+    """Point MLflow's process-wide tracking URI at ``uri`` inside the block, then restore it.
+
+    For the MLflow calls that read the global URI whatever client is used: the fluent
+    ``log_model``, and the registry's check of a ``models:/<id>`` source. MLflow mirrors its
+    global URI into ``$MLFLOW_TRACKING_URI``, so restoring that variable restores both.
+    """
+    import mlflow
+
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
 def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
     """The ``mlflow ui`` command line that browses ``tracking_uri``."""
     cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port)]
@@ -208,6 +228,17 @@ def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> 
         # the UI itself, which should land beside the DB like ours do.
         cmd += ["--default-artifact-root", str(db.parent / "mlruns")]
     return cmd
+
+
+def ui_url(base: str = "http://127.0.0.1:5000", experiment_id: str | None = None) -> str:
+    """A link into MLflow's UI that opens on training runs.
+
+    MLflow 3.17's UI chooses between its GenAI and model-training pages from a global toggle
+    (kept in the browser, GenAI by default), which overrides the experiment's kind tag; the
+    ``workflowType=machine_learning`` query sets the toggle.
+    """
+    page = f"experiments/{experiment_id}" if experiment_id is not None else "experiments"
+    return f"{base.rstrip('/')}/#/{page}?workflowType=machine_learning"
 
 
 def ensure_experiment(

@@ -73,3 +73,36 @@ def test_bad_tracking_uris_fail_fast(tmp_path: Path):
     with pytest.raises(tracking.StoreError, match="unsupported tracking URI"):
         tracking.check_tracking_uri("ftp://somewhere/x")
     tracking.check_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")  # a new DB file is fine
+
+
+def test_ui_url_opens_training_runs():
+    assert tracking.ui_url() == (
+        "http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
+    )
+    assert tracking.ui_url("http://h:5000/", "7").endswith("/#/experiments/7?workflowType="
+                                                           "machine_learning")  # fmt: skip
+
+
+def test_experiment_kind_and_description_set_on_new_and_existing(client):
+    c, uri = client
+    exp = tracking.ensure_experiment(c, "kind", uri, description="first")
+    tags = c.get_experiment(exp).tags
+    assert tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    assert tags[tracking.NOTE_TAG] == "first"
+    c.delete_experiment_tag(exp, tracking.EXPERIMENT_KIND_TAG)
+    assert tracking.ensure_experiment(c, "kind", uri) == exp  # the driver's call: no description
+    tags = c.get_experiment(exp).tags
+    assert tags[tracking.EXPERIMENT_KIND_TAG] == "custom_model_development"
+    assert tags[tracking.NOTE_TAG] == "first"
+
+
+def test_autolog_disabled_nests_and_restores():
+    import mlflow
+    from mlflow.utils import autologging_utils
+
+    with tracking.autolog_disabled():
+        with tracking.autolog_disabled():
+            assert autologging_utils._AUTOLOGGING_GLOBALLY_DISABLED
+        assert autologging_utils._AUTOLOGGING_GLOBALLY_DISABLED  # still off: the outer block
+    assert not autologging_utils._AUTOLOGGING_GLOBALLY_DISABLED
+    assert mlflow  # imported: the context manager acts only when mlflow is loaded
