@@ -64,11 +64,30 @@ alpha = {{ low = 1e-6, high = 1e-2, log = true, allow_zero = true }}
 """
 
 
+@pytest.fixture(scope="session")
+def mlflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow sqlite store with its schema migrated, made once per session: creating
+    one runs MLflow's migrations (1-10 s), which dozens of tests would otherwise each pay."""
+    import mlflow
+
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments(max_results=1)
+    return db
+
+
 @pytest.fixture
-def tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run the test inside ``tmp_path`` (MLflow DB, journal and artifacts land there)."""
+def tmp_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request) -> Path:
+    """Run the test inside ``tmp_path`` (MLflow DB, journal and artifacts land there).
+
+    The default store ``./mlflow.db`` starts as a copy of an empty, migrated store, unless the
+    test is marked ``no_store`` (it checks that nothing creates one).
+    """
+    import shutil
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    if request.node.get_closest_marker("no_store") is None:
+        shutil.copyfile(request.getfixturevalue("mlflow_db_template"), tmp_path / "mlflow.db")
     return tmp_path
 
 

@@ -33,6 +33,7 @@ def test_sweep_help_options(capsys):
         assert opt in out
 
 
+@pytest.mark.no_store
 def test_bad_config_exit_code(tmp_cwd: Path, capsys):
     bad = tmp_cwd / "bad.toml"
     bad.write_text('[dataset]\nname = "spiral"\n[models.mlp.fixed]\nlearnig_rate_init = 0.1\n')
@@ -104,6 +105,7 @@ def test_bad_storage_url_fails_fast_masked(tmp_cwd: Path, tiny_config, capsys):
     assert "postgresql://nnfs:***@127.0.0.1:1/optuna" in err and "topsecret" not in err
 
 
+@pytest.mark.no_store
 def test_bad_tracking_uri_fails_fast_masked(tmp_cwd: Path, tiny_config, capsys):
     cfg = tiny_config("badtrack")
     uri = "http://me:topsecret@127.0.0.1:1"
@@ -129,6 +131,7 @@ def test_check_valid_files(capsys):
     assert len(lines) == 2 and all(": ok - experiment" in line for line in lines)
 
 
+@pytest.mark.no_store
 def test_check_bad_file_exits_2_and_creates_nothing(tmp_cwd: Path, tiny_config, capsys):
     bad = tmp_cwd / "bad.toml"
     bad.write_text('[dataset]\nname = "spiral"\n[budget]\nn_trail = 3\n')

@@ -47,7 +47,13 @@ from nnfs_lab.sweeps.repair import repair_runs
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
-from nnfs_lab.sweeps.summary import SweepResult, finalize_parent, parent_params
+from nnfs_lab.sweeps.summary import (
+    SweepResult,
+    experiment_note,
+    finalize_parent,
+    objective_metric,
+    parent_params,
+)
 from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
 __all__ = ["SweepResult", "sweep"]
@@ -134,19 +140,31 @@ def sweep(
 
     echo = echo or echo_line
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cfgs = [_with_budget(c, n_trials, timeout) for c in _configs(configs)]
-    uri = tracking.resolve_tracking_uri(tracking_uri)
-    spec = resolve_storage(storage, uri)
-    tracking.check_tracking_uri(uri)
-    locks = lock_dir(uri, spec)
-    client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
-    # Local worker processes start once for the whole sweep (their imports take seconds).
-    with WorkerPool(workers, hooks) if workers > 1 else contextlib.nullcontext() as pool:
-        return _sweep_all(cfgs, client, uri, spec, locks, pool, families=families, hooks=hooks,
-                          echo=echo, compare=compare,
-                          task_args={"heartbeat_interval": heartbeat_interval,
-                                     "grace_period": grace_period,
-                                     "deterministic": deterministic})  # fmt: skip
+    # The sweep's own fits (probe fits, trials, evaluation) never feed a user's autologging.
+    with tracking.autolog_disabled():
+        cfgs = [_with_budget(c, n_trials, timeout) for c in _configs(configs)]
+        uri = tracking.resolve_tracking_uri(tracking_uri)
+        spec = resolve_storage(storage, uri)
+        tracking.check_tracking_uri(uri)
+        locks = lock_dir(uri, spec)
+        client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
+        task_args = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
+                     "deterministic": deterministic}  # fmt: skip
+        # Local worker processes start once for the whole sweep (their imports take seconds).
+        with WorkerPool(workers, hooks) if workers > 1 else contextlib.nullcontext() as pool:
+            return _sweep_all(
+                cfgs,
+                client,
+                uri,
+                spec,
+                locks,
+                pool,
+                families=families,
+                hooks=hooks,
+                echo=echo,
+                compare=compare,
+                task_args=task_args,
+            )
 
 
 def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
@@ -157,7 +175,8 @@ def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, c
         # before anything is created in the stores.
         prepare_data(cfg)
         with FileLock(locks / "setup.lock"):
-            exp_id = tracking.ensure_experiment(client, cfg.name, uri)
+            exp_id = tracking.ensure_experiment(client, cfg.name, uri,
+                                                description=experiment_note(cfg))  # fmt: skip
         for model in _selected(cfg, families):
             task = WorkerTask(
                 cfg=cfg, family=model.family, storage=spec, tracking_uri=uri,
@@ -220,6 +239,7 @@ def _create_study(task: WorkerTask, model: ModelConfig, exp_id: str, client) -> 
             f"{cfg.path}: study {study_name!r} exists with direction {study.direction.name}; "
             f"objective {cfg.objective!r} needs {cfg.direction} (use a new experiment name)"
         )
+    tracking.set_metric_names(study, [objective_metric(cfg)])
     note = f"{get_family(model.family).label} sweep on {cfg.dataset.name}. {cfg.description}"
     parent_id = tracking.ensure_parent_run(
         client, exp_id, study_name=study_name, family=model.family,

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nnfs_lab import tracking
 from nnfs_lab.sweeps._reader import ConfigError, suggest
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig, load_config, parse_config
 from nnfs_lab.sweeps.families import get_family
@@ -175,7 +176,8 @@ def _mlp_reason(name: str, value: Any) -> str | None:
     """MLPClassifier's own verdict on one value: a fit on four samples (cached per value)."""
     key = (name, type(value).__name__, repr(value))
     if key not in _MLP_CACHE:
-        _MLP_CACHE[key] = _mlp_fit(name, value)
+        with tracking.autolog_disabled():  # a probe fit must not become a user's autolog run
+            _MLP_CACHE[key] = _mlp_fit(name, value)
     return _MLP_CACHE[key]
 
 

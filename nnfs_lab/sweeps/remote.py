@@ -67,7 +67,9 @@ def join(
     tracking.check_tracking_uri(uri)
     label = label or f"{socket.gethostname()}:{os.getpid()}"
     total = served = 0
-    for cfg in [c if isinstance(c, ExperimentConfig) else load_experiment(c) for c in configs]:
+    with tracking.autolog_disabled():
+        cfgs = [c if isinstance(c, ExperimentConfig) else load_experiment(c) for c in configs]
+    for cfg in cfgs:
         models = [m for m in cfg.models if m.enabled and (not families or m.family in families)]
         for model in models:
             task = WorkerTask(
@@ -86,7 +88,8 @@ def join(
                     f"study {study.study_name!r} logs to {recorded}, not {tracking.mask_url(uri)}"
                     f"; pass --tracking-uri {recorded}"
                 )
-            n = run_worker(task, echo=echo)
+            with tracking.autolog_disabled():
+                n = run_worker(task, echo=echo)
             echo(f"[{study.study_name}] worker {label} ran {n} trial(s)")
             total += n
     return total

@@ -33,6 +33,7 @@ def _runs(tmp: Path, experiment: str):
     return client, tracking.search_all_runs(client, exp.experiment_id)
 
 
+@pytest.mark.no_store  # the point: both processes find no store and must not both create it
 def test_two_sweeps_started_together_on_a_fresh_directory(tmp_cwd, tiny_config,
                                                           subprocess_env, python):  # fmt: skip
     cfg = tiny_config("twin", n_trials=4, max_epochs=3, plots=False)

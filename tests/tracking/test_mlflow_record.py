@@ -163,16 +163,10 @@ def test_parent_description_and_optuna_side(swept):
     assert (Path(journal).parent / "optuna-artifacts").is_dir()
 
 
-@pytest.mark.xfail(
-    reason="needs the driver hook: sweep() must run inside tracking.autolog_disabled(); "
-    "load_experiment's parameter checks fit MLPClassifier on four samples, outside tracking/ "
-    "and summary.py",
-    strict=False,
-)
 def test_sweep_from_a_file_under_autolog(tmp_cwd: Path, tiny_config):
     from nnfs_lab.sweeps import sweep
 
-    cfg = tiny_config("autolog", n_trials=0, nnfs=False)
+    cfg = tiny_config("autolog", n_trials=2, max_epochs=2, plots=False)
     uri = tracking.resolve_tracking_uri(None)
     mlflow.set_tracking_uri(uri)
     mlflow.sklearn.autolog(silent=True)
