@@ -355,6 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` came from MLflow, SQLAlchemy, sqlite or Optuna's storage (a disk that is
+    full or read-only, a database that went away), not from a bug of ours."""
+    module = type(exc).__module__
+    return module.startswith(("mlflow", "sqlalchemy", "sqlite3", "optuna.storages")) or (
+        isinstance(exc, OSError) and exc.errno in (28, 30, 13)  # ENOSPC, EROFS, EACCES
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nnfs-lab``; returns the exit status."""
     # Process-wide defaults, set here at the entry point and nowhere in the library: no usage
@@ -366,6 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     parser = build_parser()
     args = parser.parse_args(argv)
+    from nnfs_lab.datasets import DownloadError
     from nnfs_lab.sweeps import ConfigError
     from nnfs_lab.tracking import StoreError
 
@@ -374,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"nnfs-lab: config error: {exc}", file=sys.stderr)
         return 2
-    except StoreError as exc:
+    except (StoreError, DownloadError) as exc:
         print(f"nnfs-lab: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 2
     except _UsageError as exc:
@@ -383,6 +393,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nnfs-lab: interrupted (rerun the same command to resume)", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not _store_failure(exc):
+            raise
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"nnfs-lab: the tracking store or the Optuna storage failed: {first} (nothing "
+              "is lost: rerun the same command once it is fixed)", file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":

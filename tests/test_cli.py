@@ -139,3 +139,33 @@ def test_check_bad_file_exits_2_and_creates_nothing(tmp_cwd: Path, tiny_config, 
     captured = capsys.readouterr()
     assert "budget.n_trail" in captured.err and "tiny.toml: ok" in captured.out
     assert not (tmp_cwd / "mlflow.db").exists()
+
+
+@pytest.mark.no_store
+def test_an_offline_download_fails_before_anything_is_created(tmp_cwd: Path, tiny_config,
+                                                             capsys, monkeypatch):  # fmt: skip
+    from nnfs_lab.datasets import DownloadError
+    from nnfs_lab.sweeps import data
+
+    def offline(*args, **kwargs):
+        raise DownloadError("could not download fashion-mnist: network unreachable")
+
+    monkeypatch.setattr(data, "prepare_data", offline)
+    monkeypatch.setattr("nnfs_lab.sweeps.driver.prepare_data", offline)
+    assert cli.main(["sweep", str(tiny_config("off"))]) == 2
+    assert "network unreachable" in capsys.readouterr().err
+    assert not (tmp_cwd / "optuna-journal.log").exists()  # no study, no parent run
+
+
+@pytest.mark.no_store
+def test_a_store_failure_is_one_clear_line(tmp_cwd: Path, tiny_config, capsys, monkeypatch):
+    import sqlite3
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr("nnfs_lab.sweeps.driver._ready_store", full)
+    assert cli.main(["sweep", str(tiny_config("full"))]) == 2
+    err = capsys.readouterr().err
+    assert "database or disk is full" in err and "rerun the same command" in err
+    assert "Traceback" not in err

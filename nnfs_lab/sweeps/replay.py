@@ -140,7 +140,7 @@ def replay_run(run_id: str, *, tracking_uri: str | None = None,
     from threadpoolctl import threadpool_limits
 
     uri = tracking.resolve_tracking_uri(tracking_uri)
-    tracking.check_tracking_uri(uri)
+    tracking.check_tracking_uri(uri, write=False)
     client = tracking.get_client(uri)
     try:
         run = client.get_run(run_id)

@@ -356,7 +356,7 @@ def build_report(
         ``experiment`` names no experiment in the store.
     """
     uri = store.resolve_tracking_uri(tracking_uri)
-    store.check_tracking_uri(uri)
+    store.check_tracking_uri(uri, write=log)
     client = store.get_client(uri)
     if experiment is not None:
         exp = client.get_experiment_by_name(experiment)

@@ -87,13 +87,31 @@ def scrub_url(text: str, url: str) -> str:
     return text.replace(password, "***") if password else text
 
 
-def check_tracking_uri(uri: str, *, timeout: float = 10.0) -> None:
-    """Fail fast, naming ``uri`` (password masked), when the tracking store cannot be reached.
+def _check_sqlite(db: Path, shown: str, *, write: bool) -> None:
+    if db.is_dir():
+        raise StoreError(f"tracking store {shown} is a folder; name the database file, e.g. "
+                         f"sqlite:///{db / 'mlflow.db'}")  # fmt: skip
+    if not db.parent.is_dir():
+        raise StoreError(f"tracking store {shown}: folder {db.parent} does not exist")
+    if not os.access(db if db.exists() else db.parent, os.R_OK):
+        raise StoreError(f"tracking store {shown}: {db if db.exists() else db.parent} is not "
+                         "readable")  # fmt: skip
+    # sqlite writes a journal beside the database: the folder must be writable too.
+    if write and not (os.access(db.parent, os.W_OK) and (not db.exists()
+                                                        or os.access(db, os.W_OK))):  # fmt: skip
+        raise StoreError(f"tracking store {shown} is read-only here (no write access to "
+                         f"{db.parent}); use a writable folder (report: --no-log)")  # fmt: skip
+
+
+def check_tracking_uri(uri: str, *, timeout: float = 10.0, write: bool = True) -> None:
+    """Fail fast, naming ``uri`` (password masked), when the tracking store cannot be used.
 
     MLflow's HTTP client retries a dead server with exponential backoff for minutes; a sweep
     should instead stop before it starts. ``http(s)://`` is probed at ``/health``; database
     URIs (``postgresql://``, ``mysql://``, ...) by opening a connection; ``sqlite:///`` by
-    checking that the database's folder exists.
+    checking the file and its folder (and, with ``write``, that both can be written). A plain
+    path or ``file://`` (MLflow 3's file store is in maintenance mode and refuses to start) is
+    refused with the sqlite URI to use instead.
 
     Raises
     ------
@@ -117,11 +135,16 @@ def check_tracking_uri(uri: str, *, timeout: float = 10.0) -> None:
             ) from None
     elif scheme == "sqlite":
         db = sqlite_path(uri)
-        if db is not None and not db.parent.is_dir():
-            raise StoreError(f"tracking store {shown}: folder {db.parent} does not exist")
+        if db is not None:
+            _check_sqlite(db, shown, write=write)
     elif scheme and scheme.split("+")[0] in ("postgresql", "postgres", "mysql", "mssql"):
         check_database_url(uri, what="MLflow tracking database", timeout=timeout)
-    elif scheme not in ("", "file", "databricks", "sqlite") and "://" in uri:
+    elif scheme in ("", "file"):
+        path = Path(uri.removeprefix("file://") if scheme else uri)
+        raise StoreError(f"tracking URI {shown} is a file-system store, which MLflow 3 no "
+                         "longer opens; use a database file: "
+                         f"sqlite:///{path.resolve() / 'mlflow.db'}")  # fmt: skip
+    elif scheme not in ("databricks", "sqlite") and "://" in uri:
         raise StoreError(f"unsupported tracking URI {shown} (use sqlite:///, http(s)://, "
                          "postgresql://...)")  # fmt: skip
 

@@ -106,3 +106,27 @@ def test_autolog_disabled_nests_and_restores():
         assert autologging_utils._AUTOLOGGING_GLOBALLY_DISABLED  # still off: the outer block
     assert not autologging_utils._AUTOLOGGING_GLOBALLY_DISABLED
     assert mlflow  # imported: the context manager acts only when mlflow is loaded
+
+
+@pytest.mark.parametrize("how", ["file", "plain"])
+def test_file_system_stores_are_refused_with_the_sqlite_uri_to_use(tmp_path: Path, how):
+    uri = f"file://{tmp_path}/x" if how == "file" else str(tmp_path / "x")
+    with pytest.raises(tracking.StoreError, match=r"file-system store.*sqlite:///"):
+        tracking.check_tracking_uri(uri)
+
+
+def test_a_sqlite_path_that_is_a_folder_is_named(tmp_path: Path):
+    with pytest.raises(tracking.StoreError, match="is a folder; name the database file"):
+        tracking.check_tracking_uri(f"sqlite:///{tmp_path}")
+
+
+def test_a_read_only_store_is_refused_for_writing_only(tmp_path: Path, monkeypatch):
+    import os
+
+    db = tmp_path / "mlflow.db"
+    db.touch()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: mode != os.W_OK and real(p, mode))
+    with pytest.raises(tracking.StoreError, match="read-only here"):
+        tracking.check_tracking_uri(f"sqlite:///{db}")
+    tracking.check_tracking_uri(f"sqlite:///{db}", write=False)  # reading stays allowed
