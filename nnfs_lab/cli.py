@@ -272,12 +272,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from nnfs_lab.sweeps.replay import replay_run
 
     result = replay_run(args.run_id, tracking_uri=args.tracking_uri)
-    print(f"{'':<22} {'metric':<14} {'recorded':>22} {'replayed':>22}")
-    for label, key, recorded, replayed in result.rows:
-        mark = "" if recorded == replayed else "  <- differs"
-        print(f"{label:<22} {key:<14} {recorded!r:>22} {replayed!r:>22}{mark}")
-    verdict = "identical" if result.identical else f"max |difference| {result.max_difference:.3g}"
-    print(f"{result.what}: {len(result.rows)} values, {verdict}")
+    print(result.table())
     return 0 if result.identical else 1
 
 
@@ -355,15 +350,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _store_failure(exc: BaseException) -> bool:
-    """Whether ``exc`` came from MLflow, SQLAlchemy, sqlite or Optuna's storage (a disk that is
-    full or read-only, a database that went away), not from a bug of ours."""
-    module = type(exc).__module__
-    return module.startswith(("mlflow", "sqlalchemy", "sqlite3", "optuna.storages")) or (
-        isinstance(exc, OSError) and exc.errno in (28, 30, 13)  # ENOSPC, EROFS, EACCES
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nnfs-lab``; returns the exit status."""
     # Process-wide defaults, set here at the entry point and nowhere in the library: no usage
@@ -377,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from nnfs_lab.datasets import DownloadError
     from nnfs_lab.sweeps import ConfigError
-    from nnfs_lab.tracking import StoreError
+    from nnfs_lab.tracking import StoreError, is_store_failure
 
     try:
         return int(args.func(args) or 0)
@@ -394,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nnfs-lab: interrupted (rerun the same command to resume)", file=sys.stderr)
         return 130
     except Exception as exc:
-        if not _store_failure(exc):
+        if not is_store_failure(exc):
             raise
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         print(f"nnfs-lab: the tracking store or the Optuna storage failed: {first} (nothing "

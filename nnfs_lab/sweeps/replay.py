@@ -46,6 +46,16 @@ class Replay:
         diffs = [abs(a - b) for _, _, a, b in self.rows if not (math.isnan(a) and math.isnan(b))]
         return max(diffs, default=math.nan)
 
+    def table(self) -> str:
+        """Recorded and replayed values side by side, then the verdict."""
+        lines = [f"{'':<22} {'metric':<14} {'recorded':>22} {'replayed':>22}"]
+        for label, key, recorded, replayed in self.rows:
+            mark = "" if recorded == replayed else "  <- differs"
+            lines.append(f"{label:<22} {key:<14} {recorded!r:>22} {replayed!r:>22}{mark}")
+        same = "identical" if self.identical else f"max |difference| {self.max_difference:.3g}"
+        lines.append(f"{self.what}: {len(self.rows)} values, {same}")
+        return "\n".join(lines)
+
     @property
     def identical(self) -> bool:
         """Every recorded value reproduced bit for bit (NaN matching NaN)."""

@@ -33,6 +33,7 @@ __all__ = [
     "describe_experiment",
     "ensure_experiment",
     "get_client",
+    "is_store_failure",
     "global_tracking_uri",
     "mask_url",
     "parse_uri_scheme",
@@ -345,3 +346,12 @@ def autolog_disabled() -> Iterator[None]:
 def parse_uri_scheme(uri: str) -> str:
     """Scheme of a URI (``sqlite``, ``postgresql``, ``http``...), or ``""`` for a plain path."""
     return urlparse(uri).scheme if "://" in uri else ""
+
+
+def is_store_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` came from MLflow, SQLAlchemy, sqlite or Optuna's storage (a disk that is
+    full or read-only, a database that went away), not from a bug of ours."""
+    module = type(exc).__module__
+    return module.startswith(("mlflow", "sqlalchemy", "sqlite3", "optuna.storages")) or (
+        isinstance(exc, OSError) and exc.errno in (28, 30, 13)  # ENOSPC, EROFS, EACCES
+    )
