@@ -43,7 +43,7 @@ from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.pool import WorkerPool
 from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
-from nnfs_lab.sweeps.repair import repair_runs
+from nnfs_lab.sweeps.repair import fail_pending_models, repair_runs
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
@@ -293,6 +293,8 @@ def _sweep_family(task, model, exp_id, client, *, pool, hooks, echo) -> SweepRes
         echo(f"[{name}] trials {reaped} were left RUNNING by a dead worker: marked FAIL, retried")
     if fixed := repair_runs(study, client, exp_id, parent_id, cfg, model.family):
         echo(f"[{name}] MLflow runs of trials {fixed} disagreed with Optuna: re-logged")
+    if orphans := fail_pending_models(client, exp_id, parent_id):
+        echo(f"[{name}] models {orphans} were left PENDING by a killed process: marked FAILED")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
     # One proposer per study: the driver, or its one in-process worker.

@@ -22,7 +22,7 @@ from nnfs_lab.sweeps.objective import OPTUNA_PARAMS_TAG
 from nnfs_lab.sweeps.protocol import VAL_ACCURACY, VAL_LOSS
 from nnfs_lab.sweeps.space import decode_params
 
-__all__ = ["repair_runs"]
+__all__ = ["fail_pending_models", "repair_runs"]
 
 _SUMMARY = {"accuracy": "val_accuracy_mean", "log_loss": "val_log_loss_mean"}
 #: A RUNNING run that no trial records is an orphan once it is this old (younger ones may
@@ -87,3 +87,14 @@ def repair_runs(study: Any, client, experiment_id: str, parent_id: str, cfg: Exp
             tracking.log_batch_chunked(client, run_id, tags=lost)
             client.set_terminated(run_id, status="FAILED")
     return repaired
+
+
+def fail_pending_models(client, experiment_id: str, parent_id: str) -> list[str]:
+    """End as FAILED the logged models of ``parent_id`` left PENDING (a process killed while
+    logging one); their ids. The summary then logs a new model, so none is left half-made."""
+    where = f"source_run_id = '{parent_id}'"
+    pending = [m for m in client.search_logged_models([experiment_id], filter_string=where)
+               if str(getattr(m.status, "name", m.status)).upper() == "PENDING"]  # fmt: skip
+    for m in pending:
+        client.finalize_logged_model(m.model_id, "FAILED")
+    return [m.model_id for m in pending]

@@ -60,3 +60,17 @@ def test_a_run_left_running_is_repaired(tmp_cwd: Path, tiny_config):
     again = client.get_run(run.info.run_id)
     assert again.info.status == "FINISHED" and again.data.tags[tracking.TAG_STATE] == "COMPLETE"
     assert _counts(client, first) == {"COMPLETE": 2}
+
+
+def test_a_model_left_pending_is_failed_by_the_rerun(tmp_cwd: Path, tiny_config):
+    cfg = tiny_config("pend", n_trials=1, max_epochs=2, mlp=False, plots=False)
+    (first,) = sweep([cfg], echo=lambda s: None, compare=False)
+    client = tracking.get_client(tracking.resolve_tracking_uri(None))
+    # What a kill during model logging leaves: a logged model that never became READY.
+    orphan = client.create_logged_model(first.experiment_id, name="half-made",
+                                        source_run_id=first.parent_run_id)  # fmt: skip
+    assert str(client.get_logged_model(orphan.model_id).status).upper().endswith("PENDING")
+    lines: list[str] = []
+    sweep([cfg], echo=lines.append, compare=False)
+    assert str(client.get_logged_model(orphan.model_id).status).upper().endswith("FAILED")
+    assert any("left PENDING" in line for line in lines)
