@@ -287,6 +287,9 @@ def run_worker(
         # the sampler sees every trial finished so far, by any worker.
         study = optuna.load_study(study_name=study.study_name, storage=storage,
                                   sampler=study.sampler, pruner=study.pruner)  # fmt: skip
+        # On an RDB storage that Study wraps it in a new trial cache, which must know the
+        # claimed trial before its fixed (enqueued) parameters are set: read the trials once.
+        study.get_trials(deepcopy=False)
         progress(study, _run_trial(study, storage, handler, tid, objective))
         ran += 1
     return ran
