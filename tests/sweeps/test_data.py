@@ -8,26 +8,14 @@ optuna = pytest.importorskip("optuna")
 from nnfs_lab.sweeps import data  # noqa: E402
 from nnfs_lab.sweeps import parse_experiment as parse_config  # noqa: E402
 
-SPACE = """
-[dataset]
-name = "spiral"
-params = { n_samples = 20 }
-[models.mlp.search]
-hidden_layer_sizes = { choices = [[8], [8, 4]] }
-solver = { choices = ["adam", "sgd"] }
-momentum = { low = 0.5, high = 0.9, when = { solver = "sgd" } }
-alpha = { low = 1e-6, high = 1e-2, log = true, allow_zero = true }
-batch_size = { low = 8, high = 64, log = true }
-"""
 
-
-def test_prepare_data_holdout_and_cv():
-    cfg = parse_config(SPACE, "space.toml")
+def test_prepare_data_holdout_and_cv(space_text):
+    cfg = parse_config(space_text, "space.toml")
     d = data.prepare_data(cfg)
     assert len(d.X_train) + len(d.X_test) == 60
     ((tr, va),) = d.folds
     assert not set(tr) & set(va) and len(tr) + len(va) == len(d.X_train)
-    cv = parse_config(SPACE.replace("[dataset]", "[split]\ncv = 3\n[dataset]"), "cv.toml")
+    cv = parse_config(space_text.replace("[dataset]", "[split]\ncv = 3\n[dataset]"), "cv.toml")
     d2 = data.prepare_data(cv)
     assert len(d2.folds) == 3
     assert np.array_equal(np.sort(np.concatenate([va for _, va in d2.folds])), np.arange(45))

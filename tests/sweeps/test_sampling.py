@@ -7,18 +7,6 @@ optuna = pytest.importorskip("optuna")
 from nnfs_lab.sweeps import parse_experiment as parse_config  # noqa: E402
 from nnfs_lab.sweeps import sampling  # noqa: E402
 
-SPACE = """
-[dataset]
-name = "spiral"
-params = { n_samples = 20 }
-[models.mlp.search]
-hidden_layer_sizes = { choices = [[8], [8, 4]] }
-solver = { choices = ["adam", "sgd"] }
-momentum = { low = 0.5, high = 0.9, when = { solver = "sgd" } }
-alpha = { low = 1e-6, high = 1e-2, log = true, allow_zero = true }
-batch_size = { low = 8, high = 64, log = true }
-"""
-
 
 @pytest.mark.parametrize(
     ("kind", "cls"),
@@ -29,8 +17,8 @@ batch_size = { low = 8, high = 64, log = true }
         ("none", optuna.pruners.NopPruner),
     ],
 )
-def test_make_pruner(kind, cls):
-    cfg = parse_config(f'[pruner]\nkind = "{kind}"\n' + SPACE, "p.toml")
+def test_make_pruner(kind, cls, space_text):
+    cfg = parse_config(f'[pruner]\nkind = "{kind}"\n' + space_text, "p.toml")
     assert isinstance(sampling.make_pruner(cfg), cls)
 
 
@@ -41,8 +29,8 @@ def test_sampler_seeds_differ():
     assert sampling.sampler_seed(0, 1, 2) == sampling.sampler_seed(0, 1, 2)
 
 
-def test_make_sampler_is_seeded_tpe():
-    cfg = parse_config(SPACE, "s.toml")
+def test_make_sampler_is_seeded_tpe(space_text):
+    cfg = parse_config(space_text, "s.toml")
     sampler = sampling.make_sampler(cfg, 3)
     assert isinstance(sampler, optuna.samplers.TPESampler)
     draws = []

@@ -7,21 +7,9 @@ optuna = pytest.importorskip("optuna")
 from nnfs_lab.sweeps import parse_experiment as parse_config  # noqa: E402
 from nnfs_lab.sweeps import space  # noqa: E402
 
-SPACE = """
-[dataset]
-name = "spiral"
-params = { n_samples = 20 }
-[models.mlp.search]
-hidden_layer_sizes = { choices = [[8], [8, 4]] }
-solver = { choices = ["adam", "sgd"] }
-momentum = { low = 0.5, high = 0.9, when = { solver = "sgd" } }
-alpha = { low = 1e-6, high = 1e-2, log = true, allow_zero = true }
-batch_size = { low = 8, high = 64, log = true }
-"""
 
-
-def test_suggest_and_decode_roundtrip():
-    cfg = parse_config(SPACE, "space.toml")
+def test_suggest_and_decode_roundtrip(space_text):
+    cfg = parse_config(space_text, "space.toml")
     specs = cfg.model("mlp").search
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     seen_zero = seen_nonzero = seen_sgd = seen_adam = False

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import uuid
-from pathlib import Path
 
 import pytest
 
@@ -16,49 +12,15 @@ from optuna.trial import TrialState  # noqa: E402
 
 from nnfs_lab import tracking  # noqa: E402
 from nnfs_lab.sweeps import attrs, budget, stale, workers  # noqa: E402
-from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
 
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """One MLflow DB for the module: creating one runs MLflow's migrations (seconds)."""
-    uri = tracking.resolve_tracking_uri(f"sqlite:///{tmp_path_factory.mktemp('w')}/mlflow.db")
-    client = tracking.get_client(uri)
-    return uri, client, tracking.ensure_experiment(client, "w", uri)
-
-
-@pytest.fixture
-def journal_study(store, tmp_path: Path):
-    """A study on a fresh journal file, linked to an MLflow parent run like the driver does."""
-    uri, client, exp = store
-    tracking.get_client(uri)
-    name = f"w-{uuid.uuid4().hex[:8]}"  # one experiment, a study (and parent run) per test
-    parent = tracking.ensure_parent_run(
-        client, exp, study_name=name, family="nnfs", params={}, tags={}
-    )
-    spec = f"journal:{tmp_path / 'journal.log'}"
-    handler = stale.StaleTrialHandler(uri, max_retry=2)
-    storage = sweep_storage.make_storage(spec, stale_callback=handler)
-    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
-    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
-    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
-    study.set_user_attr(attrs.STUDY_FAMILY, "nnfs")
-    return study, storage, handler, client, exp, spec
-
-
-def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study):
+def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study, dead_pid):
     study, storage, handler, client, exp, _ = journal_study
     budget.enqueue_slots(study, 2)
     study_id = storage.get_study_id_from_name(study.study_name)
     mine = workers.claim_slot(study, storage, study_id)  # this process: alive, not stale
     dead = workers.claim_slot(study, storage, study_id)
-    storage.set_trial_user_attr(dead, attrs.ATTR_PID, _dead_pid())
+    storage.set_trial_user_attr(dead, attrs.ATTR_PID, dead_pid())
     storage.set_trial_param(
         dead, "lr", 0.01, optuna.distributions.FloatDistribution(1e-4, 1.0, log=True)
     )
@@ -98,12 +60,12 @@ def test_unowned_running_trial_is_stale_only_when_old(journal_study, monkeypatch
     assert stale.reap_stale(study, storage, handler) == [t.number]
 
 
-def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study):
+def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study, dead_pid):
     study, storage, handler, *_ = journal_study
     budget.enqueue_slots(study, 1)
     study_id = storage.get_study_id_from_name(study.study_name)
     tid = workers.claim_slot(study, storage, study_id)
     storage.set_trial_user_attr(tid, attrs.ATTR_HOST, socket.gethostname() + "-elsewhere")
-    storage.set_trial_user_attr(tid, attrs.ATTR_PID, _dead_pid())
+    storage.set_trial_user_attr(tid, attrs.ATTR_PID, dead_pid())
     assert stale.reap_stale(study, storage, handler) == []
     assert not workers.others_running(study, storage)

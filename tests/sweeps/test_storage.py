@@ -8,18 +8,6 @@ optuna = pytest.importorskip("optuna")
 
 from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
-SPACE = """
-[dataset]
-name = "spiral"
-params = { n_samples = 20 }
-[models.mlp.search]
-hidden_layer_sizes = { choices = [[8], [8, 4]] }
-solver = { choices = ["adam", "sgd"] }
-momentum = { low = 0.5, high = 0.9, when = { solver = "sgd" } }
-alpha = { low = 1e-6, high = 1e-2, log = true, allow_zero = true }
-batch_size = { low = 8, high = 64, log = true }
-"""
-
 
 def test_resolve_storage(tmp_path: Path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
