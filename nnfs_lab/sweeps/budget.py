@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["budget_status", "enqueue_slots"]
+__all__ = ["budget_status", "enqueue_slots", "retried_numbers"]
+
+
+def retried_numbers(trials: list[Any]) -> set[int]:
+    """Numbers of the trials that died with their worker and were run again (Optuna's retry
+    callback lists them in the retry's ``retry_history``)."""
+    return {n for t in trials for n in t.system_attrs.get("retry_history", ())}
 
 
 def budget_status(trials: list[Any]) -> dict[str, int]:
@@ -20,7 +26,7 @@ def budget_status(trials: list[Any]) -> dict[str, int]:
     """
     from optuna.trial import TrialState
 
-    retried = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    retried = retried_numbers(trials)
     out = {"used": 0, "running": 0, "waiting": 0, "complete": 0, "pruned": 0, "fail": 0,
            "stale": 0}  # fmt: skip
     for t in trials:

@@ -45,8 +45,8 @@ from nnfs_lab.sweeps.progress import echo_line
 from nnfs_lab.sweeps.provenance import environment_tags, sweep_tags
 from nnfs_lab.sweeps.repair import fail_pending_models, repair_runs
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
-from nnfs_lab.sweeps.stale import StaleTrialHandler, reap_stale
-from nnfs_lab.sweeps.storage import make_storage, resolve_storage, storage_label
+from nnfs_lab.sweeps.stale import reap_stale
+from nnfs_lab.sweeps.storage import resolve_storage, storage_label
 from nnfs_lab.sweeps.summary import (
     SweepResult,
     experiment_note,
@@ -54,7 +54,7 @@ from nnfs_lab.sweeps.summary import (
     objective_metric,
     parent_params,
 )
-from nnfs_lab.sweeps.workers import WorkerTask, run_worker
+from nnfs_lab.sweeps.workers import WorkerTask, open_storage, run_worker
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -172,8 +172,8 @@ def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, c
     results: list[SweepResult] = []
     for cfg in cfgs:
         # The data first: a data set that cannot be loaded (offline download, say) fails
-        # before anything is created in the stores.
-        prepare_data(cfg)
+        # before anything is created in the stores; the summaries reuse it.
+        data = prepare_data(cfg)
         with FileLock(locks / "setup.lock"):
             exp_id = tracking.ensure_experiment(client, cfg.name, uri,
                                                 description=experiment_note(cfg))  # fmt: skip
@@ -184,7 +184,7 @@ def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, c
                 grace_period=task_args["grace_period"],
                 deterministic=task_args["deterministic"] and cfg.budget.n_trials is not None,
             )  # fmt: skip
-            results.append(_sweep_family(task, model, exp_id, client, pool=pool, hooks=hooks,
+            results.append(_sweep_family(task, model, exp_id, client, data, pool=pool, hooks=hooks,
                                          echo=echo))  # fmt: skip
         if compare:
             from nnfs_lab.tracking.report import compare_experiment, format_comparison
@@ -227,9 +227,7 @@ def _create_study(task: WorkerTask, model: ModelConfig, exp_id: str, client) -> 
     import optuna
 
     cfg = task.cfg
-    handler = StaleTrialHandler(task.tracking_uri, task.max_retry)
-    storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
-                           grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
+    storage, handler = open_storage(task)
     study_name = cfg.study_name(model.family)
     study = optuna.create_study(study_name=study_name, storage=storage, direction=cfg.direction,
                                 load_if_exists=True, sampler=make_sampler(cfg, cfg.seed),
@@ -283,7 +281,7 @@ def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) 
         run_worker(replace(tasks[0], label="d"), hooks, echo, propose=propose)
 
 
-def _sweep_family(task, model, exp_id, client, *, pool, hooks, echo) -> SweepResult:
+def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> SweepResult:
     cfg = task.cfg
     locks = lock_dir(task.tracking_uri, task.storage)
     with FileLock(locks / "setup.lock"):
@@ -320,7 +318,7 @@ def _sweep_family(task, model, exp_id, client, *, pool, hooks, echo) -> SweepRes
     repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
-    session = {"wall": wall, "ran": ran, "workers": max(1, n_local)}
+    session = {"wall": wall, "ran": ran, "workers": max(1, n_local), "data": data}
     # One summary per study, whichever process of this machine gets there first; the other
     # finds it done (finalize_parent compares the study's fingerprint) and skips it.
     with FileLock(locks / f"{name}.lock"):

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import ATTR_GENERATION, ATTR_SLOT
+from nnfs_lab.sweeps.budget import retried_numbers
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.sampling import make_sampler, sampler_seed
 from nnfs_lab.sweeps.space import suggest_params
@@ -44,15 +45,11 @@ def best_trial(study: Any) -> Any:
     return min(done, key=lambda t: (sign * t.value, trial_order(t)))
 
 
-def _retried(trials: list[Any]) -> set[int]:
-    return {n for t in trials for n in t.system_attrs.get("retry_history", ())}
-
-
 def _history(trials: list[Any], generation: int) -> list[Any]:
     """Finished trials of generations before ``generation`` (retried deaths excluded)."""
     from optuna.trial import TrialState
 
-    dead = _retried(trials)
+    dead = retried_numbers(trials)
     done = (TrialState.COMPLETE, TrialState.PRUNED)
     past = [t for t in trials if t.state in done and t.number not in dead
             and t.user_attrs.get(ATTR_GENERATION, math.inf) < generation]  # fmt: skip

@@ -17,6 +17,7 @@ from typing import Any
 
 from nnfs_lab import tracking
 from nnfs_lab.sweeps.attrs import ATTR_RUN_ID
+from nnfs_lab.sweeps.budget import retried_numbers
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.objective import OPTUNA_PARAMS_TAG
 from nnfs_lab.sweeps.protocol import VAL_ACCURACY, VAL_LOSS
@@ -63,7 +64,7 @@ def repair_runs(study: Any, client, experiment_id: str, parent_id: str, cfg: Exp
     runs = {r.info.run_id: r for r in tracking.search_all_runs(client, experiment_id, where)}
     trials = study.get_trials(deepcopy=False)
     # Trials that died with their worker were ended by the stale-trial handler, then retried.
-    dead = {n for t in trials for n in t.system_attrs.get("retry_history", ())}
+    dead = retried_numbers(trials)
     repaired, known = [], set()
     for trial in trials:
         run_id = trial.user_attrs.get(ATTR_RUN_ID)

@@ -316,11 +316,12 @@ def finalize_parent(cfg: ExperimentConfig, model: ModelConfig, study: Any, clien
     """Summarize the study on its parent run: best trial, figures, outer evaluation, model.
 
     ``session`` holds what this session did: ``wall`` (seconds of the worker phase),
-    ``ran`` (trial numbers it finished) and ``workers``. MLflow autologging is off throughout:
+    ``ran`` (trial numbers it finished), ``workers``, and ``data`` (the experiment's split,
+    already loaded by the driver; loaded here when absent). The driver names the study's
+    objective when it creates the study. MLflow autologging is off throughout:
     the importance forests, held-out refits and scalers fitted here are not the user's runs.
     """
     with tracking.autolog_disabled():
-        tracking.set_metric_names(study, [objective_metric(cfg)])
         result = _finalize(cfg, model, study, client, uri, parent_id, session, echo)
         _describe(cfg, model, study, client, parent_id)
         return result
@@ -354,7 +355,7 @@ def _finalize(cfg: ExperimentConfig, model: ModelConfig, study: Any, client, uri
         client.set_terminated(parent_id, status="FINISHED")
         return result  # nothing new since the last finalization: a rerun stays cheap
     t0 = time.perf_counter()
-    data = prepare_data(cfg)
+    data = session.get("data") or prepare_data(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         scores, model_obj = _artifacts(study, cfg, model.family, result.best_params, data,
                                        client, parent_id, Path(tmp))  # fmt: skip

@@ -38,6 +38,7 @@ from nnfs_lab.tracking import NotFoundError, get_client
 __all__ = [
     "WorkerTask",
     "claim_slot",
+    "open_storage",
     "open_study",
     "others_running",
     "run_worker",
@@ -88,13 +89,19 @@ class WorkerTask:
     idle_timeout: float = 120.0
 
 
+def open_storage(task: WorkerTask) -> tuple[Any, StaleTrialHandler]:
+    """The task's Optuna storage, with heartbeats and the handler of trials whose worker died."""
+    handler = StaleTrialHandler(task.tracking_uri, task.max_retry)
+    storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
+                           grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
+    return storage, handler
+
+
 def open_study(task: WorkerTask, *, seed: int | None = None) -> tuple[Any, Any, StaleTrialHandler]:
     """Load the task's study (it must exist: the driver creates it) with its storage and handler."""
     import optuna
 
-    handler = StaleTrialHandler(task.tracking_uri, task.max_retry)
-    storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
-                           grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
+    storage, handler = open_storage(task)
     name = task.cfg.study_name(task.family)
     try:
         study = optuna.load_study(
