@@ -181,7 +181,7 @@ class BaseNNFS(BaseEstimator):
             cfg["hidden_layer_sizes"],
             cfg["activation"],
             cfg["dropout"] > 0,
-            cfg["dtype"].name,
+            self._compute_dtype(cfg["dtype"], None, keep=True).name,
             n_outputs,
             type(self._head(cfg)[1]).__name__,
         )
@@ -258,6 +258,7 @@ class BaseNNFS(BaseEstimator):
                                  y_numeric=not self._is_classifier)  # fmt: skip
         except ValueError as exc:
             raise name_the_input(exc, y, numeric_y=not self._is_classifier) from None
+        cfg["dtype"] = self._compute_dtype(cfg["dtype"], X, keep=keep)
         X = X.astype(cfg["dtype"], copy=False)
         y_enc = self._encode_y(y, first=not keep, classes=classes, incremental=incremental)
         sw = self._sample_weight(sample_weight, y_enc, incremental=incremental)
@@ -294,6 +295,13 @@ class BaseNNFS(BaseEstimator):
             self.model_.set(optimizer=make_optimizer(cfg["optimizer"], **optimizer_kwargs(cfg)))
             self.model_.finalize()
         return self
+
+    def _compute_dtype(self, dtype, X, *, keep: bool) -> np.dtype:
+        """``'auto'``: a fitted network keeps its dtype, a new one follows ``X`` (float32 or
+        float64, as MLPClassifier); an explicit dtype is used as given."""
+        if not (isinstance(dtype, str) and dtype == "auto"):
+            return dtype
+        return self.model_.dtype if keep else np.dtype(X.dtype)
 
     def _loop(self, cfg, X, y_enc, sw, val, incremental) -> EpochLoop:
         return EpochLoop(

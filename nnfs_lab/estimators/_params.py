@@ -133,13 +133,15 @@ def _hidden_sizes(name: str, value: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in value)
 
 
-def _float_dtype(name: str, value: Any) -> np.dtype:
+def _float_dtype(name: str, value: Any) -> np.dtype | str:
+    if isinstance(value, str) and value == "auto":
+        return value
     try:
         dt = np.dtype(value)
     except TypeError:
         dt = None
     if dt not in (np.float32, np.float64):
-        raise invalid(name, value, "'float32' or 'float64'")
+        raise invalid(name, value, "'auto', 'float32' or 'float64'")
     return dt
 
 

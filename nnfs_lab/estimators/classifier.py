@@ -37,7 +37,6 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
     - ``l2`` is the book's penalty ``l2 * sum(W**2)`` added to each batch's mean loss; MLP's
       ``alpha`` adds ``alpha / 2 * sum(W**2) / batch_size``. Equivalent: ``l2 = alpha / (2 n)``
       with ``n`` the batch size (``min(200, n_samples)`` for ``'auto'``).
-    - ``dtype`` sets the precision; MLP computes in the dtype of ``X``.
     - ``n_iter_`` is the epochs of the last ``fit`` (as MLP) but keeps counting over
       ``partial_fit`` calls (MLP reports 1); ``history_``, ``loss_curve_`` and the callbacks'
       ``epoch`` count every epoch of the model, warm starts included.
@@ -80,8 +79,10 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         than 2 samples is an error; ``partial_fit`` refuses ``early_stopping=True``.
     weight_init : {'auto', 'book', 'glorot', 'he'}, default='auto'
         ``'auto'`` is Glorot-uniform, as MLPClassifier; ``'book'`` is ``0.01 * randn``.
-    dtype : {'float64', 'float32'}, default='float64'
-        Precision of training and inference; float32 is about twice as fast.
+    dtype : {'auto', 'float64', 'float32'}, default='auto'
+        Precision of training and inference. ``'auto'`` follows ``X`` as MLPClassifier does
+        (float32 input trains in float32, anything else in float64); a warm start keeps the
+        fitted network's dtype. float32 is about twice as fast.
     random_state : int, RandomState or None
         Seeds initialization, shuffling, dropout and the validation split.
     warm_start : bool, default=False
@@ -148,7 +149,7 @@ class NNFSClassifier(ClassifierMixin, BaseNNFS):
         n_iter_no_change=10,
         tol=1e-4,
         weight_init="auto",
-        dtype="float64",
+        dtype="auto",
         random_state=None,
         warm_start=False,
         verbose=0,

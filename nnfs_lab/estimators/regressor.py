@@ -88,7 +88,7 @@ class NNFSRegressor(RegressorMixin, BaseNNFS):
         n_iter_no_change=10,
         tol=1e-4,
         weight_init="auto",
-        dtype="float64",
+        dtype="auto",
         random_state=None,
         warm_start=False,
         verbose=0,

@@ -107,6 +107,18 @@ def test_every_optimizer_learns_spiral(optimizer):
     assert est.score(X, y) > 0.6
 
 
+def test_auto_dtype_follows_x_and_warm_start_keeps_the_network_dtype(blobs, small):
+    X, y = blobs
+    est = small(warm_start=True).fit(X.astype(np.float32), y)
+    assert all(w.dtype == np.float32 for w in est.coefs_ + est.intercepts_)
+    est.fit(X.astype(np.float64), y)  # warm start: the float32 network continues
+    assert all(w.dtype == np.float32 for w in est.coefs_)
+    assert small().fit(X.astype(np.int64), y).coefs_[0].dtype == np.float64
+    assert small(dtype="float64").fit(X.astype(np.float32), y).coefs_[0].dtype == np.float64
+    with pytest.raises(ValueError, match="cannot change the network's architecture"):
+        est.set_params(dtype="float64").fit(X, y)
+
+
 def test_float32_end_to_end(blobs, small):
     X, y = blobs
     est = small(dtype="float32").fit(X, y)

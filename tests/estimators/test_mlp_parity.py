@@ -71,7 +71,6 @@ X_iris, y_iris = load_iris(return_X_y=True)
 
 _RENAMED = {"max_iter": "max_epochs", "learning_rate_init": "learning_rate", "solver": "optimizer"}
 LBFGS = "adam is not lbfgs: MLP with solver='adam' run the same way misses it too (see control)"
-DTYPE = "by design: NNFS computes in its `dtype` parameter (float64 default), not X's dtype"
 
 
 def nnfs(cls, n_samples: int = 200, **mlp_params):
@@ -538,13 +537,7 @@ def test_mlp_regressor_dtypes_casting():
     np.testing.assert_allclose(pred_64, pred_32, rtol=5e-04)
 
 
-@pytest.mark.parametrize(
-    "dtype",
-    [
-        pytest.param(np.float32, marks=pytest.mark.xfail(strict=True, reason=DTYPE)),
-        np.float64,
-    ],  # fmt: skip
-)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", [Clf, Reg])
 @quiet
 def test_mlp_param_dtypes(dtype, make):

@@ -64,3 +64,28 @@ def test_target_standardized_by_default_and_predictions_in_target_units():
     assert std.loss_curve_[-1] < 1.0 < raw.loss_curve_[-1]  # standardized vs raw units
     assert abs(std.predict(X).mean() - y.mean()) < 10
     assert std.score(X, y) > 0.4 > raw.score(X, y)
+
+
+@pytest.mark.slow
+def test_default_regressor_on_diabetes_matches_mlp_with_2000_iterations():
+    """The issue's yardstick: default settings, 5-fold CV, StandardScaler on X, seeds 0-4."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+
+    def median_r2(make) -> float:
+        scores = [
+            cross_val_score(make_pipeline(StandardScaler(), make(seed)), X, y,
+                            cv=KFold(5, shuffle=True, random_state=seed)).mean()
+            for seed in range(5)
+        ]  # fmt: skip
+        return float(np.median(scores))
+
+    nnfs = median_r2(lambda seed: NNFSRegressor(random_state=seed))
+    mlp = median_r2(lambda seed: MLPRegressor(max_iter=2000, random_state=seed))
+    print(f"diabetes median R^2: NNFSRegressor() {nnfs:.3f}, MLPRegressor(max_iter=2000) {mlp:.3f}")
+    assert nnfs >= mlp - 0.01
