@@ -48,6 +48,7 @@ from nnfs_lab.sweeps.sampling import make_pruner, make_sampler, sampler_seed
 from nnfs_lab.sweeps.stale import reap_stale
 from nnfs_lab.sweeps.storage import resolve_storage, storage_label
 from nnfs_lab.sweeps.summary import (
+    StudySession,
     SweepResult,
     experiment_note,
     finalize_parent,
@@ -318,7 +319,7 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> Sw
     repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
-    session = {"wall": wall, "ran": ran, "workers": max(1, n_local), "data": data}
+    session = StudySession(wall, frozenset(ran), max(1, n_local), data, pool)
     # One summary per study, whichever process of this machine gets there first; the other
     # finds it done (finalize_parent compares the study's fingerprint) and skips it.
     with FileLock(locks / f"{name}.lock"):

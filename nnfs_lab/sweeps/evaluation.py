@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,15 @@ from nnfs_lab.sweeps.data import SplitData, scale_split
 from nnfs_lab.sweeps.families import Family, get_family
 from nnfs_lab.sweeps.protocol import EpochProtocol, StoppingRule, probability_scores
 
-__all__ = ["OUTER_COLUMNS", "OuterFold", "evaluate_family", "outer_folds", "refit_on_development"]
+__all__ = [
+    "OUTER_COLUMNS",
+    "OuterFold",
+    "evaluate_family",
+    "outer_folds",
+    "refit_on_development",
+    "score_folds",
+    "start_evaluation",
+]
 
 #: Columns of the per-fold table (``outer_scores.csv`` on each parent run).
 OUTER_COLUMNS = (
@@ -115,14 +124,53 @@ def _score_fold(cfg, fam: Family, params, data: SplitData, fold: OuterFold) -> d
             "ms_per_epoch": 1000 * fit_seconds / max(1, n_epochs), "error": ""}  # fmt: skip
 
 
+def score_folds(cfg: ExperimentConfig, family: str, params: dict[str, Any], data: SplitData,
+                folds: list[OuterFold]) -> list[dict[str, Any]]:  # fmt: skip
+    """The rows of ``folds`` (a pool job: everything it needs is in its arguments)."""
+    fam = get_family(family)
+    return [_score_fold(cfg, fam, params, data, f) for f in folds]
+
+
+def _score_single_threaded(cfg, family: str, params, data: SplitData, folds) -> list[dict]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return score_folds(cfg, family, params, data, folds)
+
+
 def evaluate_family(cfg: ExperimentConfig, family: str, params: dict[str, Any],
                     data: SplitData):  # fmt: skip
     """Score ``params`` of ``family`` on every outer fold; a DataFrame of :data:`OUTER_COLUMNS`."""
+    return start_evaluation(cfg, family, params, data)()
+
+
+def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any], data: SplitData,
+                     pool: Any = None) -> Callable[[], Any]:  # fmt: skip
+    """Start :func:`evaluate_family`; call the returned function for its DataFrame.
+
+    With a :class:`~nnfs_lab.sweeps.pool.WorkerPool` the folds are scored in its processes
+    (one chunk of folds per process) while the caller goes on; without one they are scored
+    when the result is asked for. Each fold is seeded alike wherever it runs, and every fit
+    runs with one BLAS thread (as pool processes do), so the
+    scores do not depend on where they were computed.
+    """
     import pandas as pd
 
-    fam = get_family(family)
-    rows = [_score_fold(cfg, fam, params, data, f) for f in outer_folds(cfg, data)]
-    return pd.DataFrame(rows, columns=list(OUTER_COLUMNS))
+    folds = outer_folds(cfg, data)
+
+    def frame(rows: list[dict[str, Any]]):
+        rows = sorted(rows, key=lambda r: (r["repeat"], r["fold"]))
+        return pd.DataFrame(rows, columns=list(OUTER_COLUMNS))
+
+    if pool is None:
+        return lambda: frame(_score_single_threaded(cfg, family, params, data, folds))
+    from nnfs_lab.sweeps.pool import Job
+
+    chunks = [folds[i :: pool.size] for i in range(pool.size)]
+    pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", score_folds,
+                               (cfg, family, params, data, chunk))
+                           for i, chunk in enumerate(chunks) if chunk])  # fmt: skip
+    return lambda: frame([row for rows in pending.results() for row in rows])
 
 
 def refit_on_development(cfg: ExperimentConfig, family: str, params: dict[str, Any],

@@ -2,7 +2,9 @@
 
 Starting a process costs seconds (importing NumPy, scikit-learn, MLflow and Optuna); a sweep of
 three experiments with two families each would pay it six times per worker. :class:`WorkerPool`
-starts its processes once and hands them each study's worker tasks through a queue. Each
+starts its processes once and hands them each study's worker tasks through a queue, and, between
+studies, the summary's independent fits (:meth:`WorkerPool.submit`: the held-out folds), so the
+summary uses every core while the driver draws and logs. Each
 process runs with one BLAS thread (N workers on N cores with a multi-threaded BLAS would
 oversubscribe the machine), handles SIGTERM as Ctrl-C (so a stopped worker still hands its trial
 back and ends its run), and exits when its parent is gone.
@@ -17,12 +19,13 @@ import signal
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
-__all__ = ["WorkerPool"]
+__all__ = ["Job", "PendingJobs", "WorkerPool"]
 
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -48,6 +51,22 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+@dataclass(frozen=True)
+class Job:
+    """``fn(*args)`` run in a pool process; ``fn`` and ``args`` must be picklable."""
+
+    label: str
+    fn: Callable[..., Any]
+    args: tuple = ()
+
+
+def _execute(item: WorkerTask | Job, hooks: SweepHooks | None) -> Any:
+    if isinstance(item, Job):
+        return item.fn(*item.args)
+    run_worker(item, hooks)
+    return None
+
+
 def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, parent: int) -> None:
     """A pool process: run worker tasks until told to stop or orphaned."""
     signal.signal(signal.SIGTERM, _interrupt)
@@ -63,16 +82,18 @@ def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, parent: int) -> None
         if task is None:
             return
         done.put(("start", os.getpid(), task.label))
-        code = 0
+        code, result = 0, None
         try:
-            run_worker(task, hooks)
+            result = _execute(task, hooks)
         except KeyboardInterrupt:
-            done.put(("done", os.getpid(), task.label, 130))
+            done.put(("done", os.getpid(), task.label, 130, None))
             raise
         except Exception:
-            traceback.print_exc()
+            result = traceback.format_exc()
+            if not isinstance(task, Job):
+                traceback.print_exc()
             code = 1
-        done.put(("done", os.getpid(), task.label, code))
+        done.put(("done", os.getpid(), task.label, code, result))
 
 
 class WorkerPool:
@@ -89,6 +110,9 @@ class WorkerPool:
         self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._done, hooks,
                                                         os.getpid()), daemon=True)
                        for _ in range(n)]  # fmt: skip
+        self._codes: dict[str, int | None] = {}
+        self._results: dict[str, Any] = {}
+        self._busy: dict[int, str] = {}
         with _single_threaded_blas():
             for p in self._procs:
                 p.start()
@@ -105,34 +129,43 @@ class WorkerPool:
         ``while_waiting()`` is called every ``poll_seconds`` meanwhile (the driver proposes the
         next generation of a deterministic sweep there). A task whose process died gets -9.
         """
-        codes: dict[str, int | None] = {}
-        busy: dict[int, str] = {}
         for t in tasks:
             self._tasks.put(t)
         poll = tasks[0].poll_seconds if tasks else 0.25
-        while len(codes) < len(tasks):
+        self._wait([t.label for t in tasks], while_waiting, poll)
+        return [self._codes.pop(t.label, None) for t in tasks]
+
+    def submit(self, jobs: list[Job]) -> PendingJobs:
+        """Queue ``jobs`` (any number; each process takes the next when free) and return at
+        once; :meth:`PendingJobs.results` waits for them."""
+        for j in jobs:
+            self._tasks.put(j)
+        return PendingJobs(self, [j.label for j in jobs])
+
+    def _wait(self, labels: list[str], while_waiting: Callable[[], Any] | None,
+              poll: float) -> None:  # fmt: skip
+        while any(label not in self._codes for label in labels):
             if while_waiting is not None:
                 while_waiting()
-            self._drain(codes, busy, poll)
+            self._drain(poll)
             alive = {p.pid for p in self._procs if p.is_alive()}
-            for pid, label in list(busy.items()):
-                if pid not in alive:  # died mid-task: its trial is reaped by the driver
-                    codes[label] = -9
-                    del busy[pid]
+            for pid, label in list(self._busy.items()):
+                if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
+                    self._codes[label] = -9
+                    del self._busy[pid]
             if not alive:
-                codes.update({t.label: -9 for t in tasks if t.label not in codes})
-        return [codes.get(t.label) for t in tasks]
+                self._codes.update({la: -9 for la in labels if la not in self._codes})
 
-    def _drain(self, codes: dict, busy: dict, timeout: float) -> None:
+    def _drain(self, timeout: float) -> None:
         try:
             msg = self._done.get(timeout=timeout)
         except queue.Empty:
             return
         if msg[0] == "start":
-            busy[msg[1]] = msg[2]
+            self._busy[msg[1]] = msg[2]
         else:
-            busy.pop(msg[1], None)
-            codes[msg[2]] = msg[3]
+            self._busy.pop(msg[1], None)
+            self._codes[msg[2]], self._results[msg[2]] = msg[3], msg[4]
 
     def close(self, *, interrupt: bool = False) -> None:
         """Stop the processes: politely, or (``interrupt``) as Ctrl-C with a grace period."""
@@ -151,6 +184,32 @@ class WorkerPool:
 
     def __exit__(self, exc_type: Any, *exc: object) -> None:
         self.close(interrupt=exc_type is not None)
+
+
+class PendingJobs:
+    """Jobs queued by :meth:`WorkerPool.submit`."""
+
+    def __init__(self, pool: WorkerPool, labels: list[str]) -> None:
+        self._pool, self._labels = pool, labels
+
+    def results(self, poll: float = 0.05) -> list[Any]:
+        """Wait for the jobs; their return values, in submission order.
+
+        Raises
+        ------
+        RuntimeError
+            When a job raised (its traceback in the message) or its process died.
+        """
+        pool = self._pool
+        pool._wait(self._labels, None, poll)
+        out = []
+        for label in self._labels:
+            code, result = pool._codes.pop(label), pool._results.pop(label, None)
+            if code != 0:
+                raise RuntimeError(f"pool job {label!r} failed (exit code {code})"
+                                   + (f":\n{result}" if result else ""))  # fmt: skip
+            out.append(result)
+        return out
 
 
 def _stop(procs: list[Any], grace: float = 15.0) -> None:

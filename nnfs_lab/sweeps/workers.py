@@ -83,7 +83,7 @@ class WorkerTask:
     sampler_seed: int = 0
     heartbeat_interval: int = 10
     grace_period: int = 30
-    poll_seconds: float = 0.25
+    poll_seconds: float = 0.05
     max_retry: int = 3
     deterministic: bool = False
     idle_timeout: float = 120.0

@@ -7,7 +7,9 @@ import pytest
 
 from nnfs_lab.sweeps import load_experiment
 from nnfs_lab.sweeps.data import prepare_data
-from nnfs_lab.sweeps.summary import parent_params, split_datasets, trials_table
+from nnfs_lab.sweeps.parent_artifacts import trials_table
+from nnfs_lab.sweeps.shipping import split_datasets
+from nnfs_lab.sweeps.summary import parent_params
 
 
 def test_split_datasets_holdout(tiny_config):

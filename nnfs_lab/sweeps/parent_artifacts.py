@@ -1,0 +1,122 @@
+"""The files and figures of a study's parent run, and the model to ship.
+
+Once a study's workers are done: the trials table, the experiment file, Optuna's figures and
+parameter importances, the best trials' learning curves (on their own runs), the per-fold table
+of the held-out evaluation, and the best configuration refit on all development data, with its
+decision boundary while it trained (2-D data) as images with ``step=epoch`` and one GIF.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nnfs_lab import tracking
+from nnfs_lab.sweeps.attrs import ATTR_RUN_ID
+from nnfs_lab.sweeps.config import ExperimentConfig
+from nnfs_lab.sweeps.data import SplitData, scale_split
+from nnfs_lab.sweeps.evaluation import refit_on_development, start_evaluation
+from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves, study_plots
+
+__all__ = ["attach_optuna_files", "best_trials", "log_parent_artifacts", "trials_table"]
+
+
+def trials_table(study: Any):
+    """Optuna's trials table (durations in seconds) plus each trial's MLflow run id."""
+    df = study.trials_dataframe(attrs=("number", "value", "state", "duration", "params",
+                                       "user_attrs", "system_attrs"))  # fmt: skip
+    keep = [c for c in df.columns if not c.startswith("system_attrs_") or c in
+            ("system_attrs_failed_trial",)]  # fmt: skip
+    df = df[keep]
+    if "duration" in df:
+        df = df.assign(duration=df["duration"].dt.total_seconds()).rename(
+            columns={"duration": "duration_seconds"}
+        )
+    return df
+
+
+def _log_importances(study: Any, cfg: ExperimentConfig, client, parent_id: str) -> None:
+    import optuna
+
+    method = f"fANOVA (optuna FanovaImportanceEvaluator, seed={cfg.seed})"
+    client.set_tag(parent_id, "importance_method", method)
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=cfg.seed)
+    try:
+        imp = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except Exception:  # e.g. fewer than two completed trials
+        return
+    metrics = [(f"importance.{k}", float(v), 0) for k, v in imp.items()]
+    tracking.log_batch_chunked(client, parent_id, metrics=metrics)
+
+
+def best_trials(study: Any, top_k: int = 5) -> list:
+    """The ``top_k`` best completed trials that have an MLflow run, best first."""
+    from optuna.study import StudyDirection
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    best_first = sorted(done, key=lambda t: t.value,
+                        reverse=study.direction == StudyDirection.MAXIMIZE)  # fmt: skip
+    return [t for t in best_first if t.user_attrs.get(ATTR_RUN_ID)][:top_k]
+
+
+def _best_trial_curves(study: Any, client, top_k: int = 5) -> None:
+    """Learning curves of the ``top_k`` best completed trials, on their own runs."""
+    for t in best_trials(study, top_k):
+        log_trial_curves(client, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
+
+
+def _shipped_model(cfg, family: str, params, data: SplitData, client, parent_id: str, tmp: Path):
+    """Refit on all development data; for 2-D data log its boundary frames and the GIF."""
+    if not (cfg.trial_plots and data.X_train.shape[1] == 2):
+        return refit_on_development(cfg, family, params, data)
+    from nnfs_lab.plots import DecisionBoundaryRecorder
+
+    _, (X_dev, X_out) = scale_split(cfg.dataset.scale, data.X_train, data.X_test)
+    rec = DecisionBoundaryRecorder(X_dev, data.y_train, X_test=X_out, y_test=data.y_test,
+                                   max_frames=20, resolution=60)  # fmt: skip
+    model = refit_on_development(
+        cfg, family, params, data, on_epoch=lambda est, r: rec.on_epoch_end(est, r["epoch"], r)
+    )
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    rec.on_train_end(final)
+    gif = log_boundary_frames(client, parent_id, rec, tmp)
+    if gif is not None:
+        client.log_artifact(parent_id, str(gif))
+    return model
+
+
+def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, client, parent_id,
+                         tmp: Path, pool=None):  # fmt: skip
+    """Write and log the parent's files; return (outer scores, shipped model).
+
+    The held-out folds are scored first, in ``pool``'s processes when there is one, while this
+    process draws the figures and refits the model to ship.
+    """
+    scores_when_done = start_evaluation(cfg, family, params, data, pool)
+    trials_table(study).to_csv(tmp / "trials.csv", index=False)
+    (tmp / "config.toml").write_text(cfg.source or "", encoding="utf-8")
+    arts = [tmp / "trials.csv", tmp / "config.toml"]
+
+    def skipped(name: str, reason: str) -> None:
+        client.set_tag(parent_id, f"nnfs_lab.plot_skipped.{name}", reason[:500])
+
+    arts += study_plots(study, cfg.seed, tmp, skipped)
+    _log_importances(study, cfg, client, parent_id)
+    if cfg.trial_plots:
+        _best_trial_curves(study, client)
+    model = _shipped_model(cfg, family, params, data, client, parent_id, tmp)
+    scores = scores_when_done()
+    scores.to_csv(tmp / "outer_scores.csv", index=False)
+    arts.append(tmp / "outer_scores.csv")
+    for a in arts:
+        client.log_artifact(parent_id, str(a))
+    return scores, model
+
+
+def attach_optuna_files(study: Any, client, uri: str, parent_id: str) -> None:
+    """Learning curves (CSV, and the PNG when drawn) of the best trials as Optuna artifacts."""
+    spec = client.get_run(parent_id).data.tags.get("nnfs_lab.storage", "")
+    if spec and "***" not in spec:  # a masked URL names no folder we could show
+        best = [(t.number, t.user_attrs[ATTR_RUN_ID]) for t in best_trials(study)]
+        tracking.attach_trial_curves(study, best, client, tracking.artifact_dir(spec, uri))

@@ -1,0 +1,52 @@
+"""The sweep's process pool: worker tasks and, between studies, the summary's fits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nnfs_lab.sweeps import load_experiment
+from nnfs_lab.sweeps.data import prepare_data
+from nnfs_lab.sweeps.evaluation import evaluate_family, start_evaluation
+from nnfs_lab.sweeps.pool import Job, WorkerPool
+
+
+def _square_and_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with WorkerPool(2) as p:
+        yield p
+
+
+def test_jobs_run_in_the_pool_and_return_in_submission_order(pool):
+    pending = pool.submit([Job(f"sq-{i}", _square_and_pid, (i,)) for i in range(6)])
+    results = pending.results()
+    assert [r[0] for r in results] == [0, 1, 4, 9, 16, 25]
+    assert {pid for _, pid in results} <= {p.pid for p in pool._procs}
+    assert os.getpid() not in {pid for _, pid in results}
+
+
+def test_a_failing_job_raises_with_its_traceback_and_the_pool_goes_on(pool):
+    with pytest.raises(RuntimeError, match=r"'boom-0' failed(.|\n)*ValueError: fold 3 broke"):
+        pool.submit([Job("boom-0", _fail, ("fold 3 broke",))]).results()
+    assert pool.submit([Job("after", _square_and_pid, (3,))]).results()[0][0] == 9
+
+
+def test_folds_scored_in_the_pool_equal_folds_scored_here(pool, tiny_config):
+    """Same seeds, one BLAS thread everywhere: the verdict does not depend on the pool."""
+    cfg = load_experiment(tiny_config("pool", max_epochs=5))
+    data = prepare_data(cfg)
+    params = {"hidden_layer_sizes": (8,), "batch_size": 16}
+    for family in ("nnfs", "mlp"):
+        here = evaluate_family(cfg, family, params, data)
+        there = start_evaluation(cfg, family, params, data, pool)()
+        cols = ["repeat", "fold", "seed", "status", "test_accuracy", "test_log_loss", "n_epochs"]
+        assert there[cols].equals(here[cols]), family
