@@ -11,6 +11,7 @@ nnfs_lab is on no package registry, so its source ships inside the model (``code
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,11 @@ def log_model(
     level = sk_logger.level
     sk_logger.setLevel(logging.ERROR)
     try:
-        with global_tracking_uri(tracking_uri):  # the fluent API saves models
+        with global_tracking_uri(tracking_uri), warnings.catch_warnings():
+            # MLflow predicts on the input example as a DataFrame (columns x0...) while the
+            # model was fitted on arrays: scikit-learn's "X has feature names" warning there
+            # says nothing about the model.
+            warnings.filterwarnings("ignore", message="X has feature names", category=UserWarning)
             info = mlflow.sklearn.log_model(
                 model,
                 name=name,
