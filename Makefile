@@ -59,11 +59,12 @@ dashboard: $(STAMP)
 	$(PY) -c "import optuna_dashboard" 2>/dev/null || $(PY) -m pip install --quiet -e ".[dashboard]"
 	$(VENV)/bin/optuna-dashboard $(JOURNAL) --artifact-dir optuna-artifacts --host 127.0.0.1 --port 8080
 
-# The MLflow UI on the store `make sweep` writes (Ctrl-C stops it). Open
-# http://127.0.0.1:5000/#/experiments?workflowType=machine_learning : MLflow 3.17's UI otherwise
-# starts in its GenAI mode (a browser-wide toggle that overrides the experiment kind tag).
+# The MLflow UI on the store `make sweep` writes (Ctrl-C stops it): http://127.0.0.1:5000.
+# `--app-name nnfs-lab` (nnfs_lab/tracking/ui_app.py) makes a new browser open the training runs;
+# MLflow 3.17 alone starts in its GenAI mode (a browser-wide toggle, not the experiment's tag).
 ui: $(STAMP)
-	$(PY) -m mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+	$(PY) -m mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000 \
+		--app-name nnfs-lab
 
 # Rebuild every experiment's comparison from the tracking store alone.
 report: $(STAMP)

@@ -126,8 +126,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if uri.startswith(("http://", "https://")):
         print(f"browse it: open {tracking.ui_url(uri)} in a browser")
     else:
-        print("browse it: make ui   (or: " + " ".join(tracking.ui_command(uri)[:4]) + "), then "
-              f"open {tracking.ui_url()}")  # fmt: skip
+        print("browse it: make ui   (or: nnfs-lab ui --tracking-uri " + uri + "), then open "
+              "http://127.0.0.1:5000")  # fmt: skip
     print("studies: make dashboard   (optuna-dashboard on the journal, with trial curves)")
     return 0
 
@@ -295,7 +295,8 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     cmd = tracking.ui_command(uri, args.host, args.port)
     print("running:", " ".join(cmd), flush=True)
-    print(f"open {tracking.ui_url(f'http://{args.host}:{args.port}')} (training runs)", flush=True)
+    print(f"open http://{args.host}:{args.port} (a new browser opens the training runs)",
+          flush=True)  # fmt: skip
     # Through this interpreter, so the venv's mlflow serves even when its bin/ is not on PATH.
     try:
         return subprocess.call([sys.executable, "-m", "mlflow", *cmd[1:]])

@@ -1,8 +1,10 @@
 """Headless Chromium screenshots of the MLflow UI on a sweep's store (not part of `make test`).
 
-Starts ``mlflow ui`` on the store and saves PNGs of the experiment page as a first visit opens
-it, of the same page with ``?workflowType=machine_learning`` (the link ``nnfs-lab`` prints) and
-of the registered model page. Needs Chromium (Debian: ``apt-get install chromium``).
+Serves the store as ``make ui`` does (``mlflow ui --app-name nnfs-lab``) and saves PNGs, each
+from a new browser profile (a first visit), of the experiment page at its plain address, of the
+registered model page, and, for contrast, of the same experiment on a plain ``mlflow ui``
+(MLflow 3.17 alone opens its GenAI overview). Needs Chromium (Debian: ``apt-get install
+chromium``).
 
     python scripts/screenshot_mlflow.py --experiment spiral --out screenshots/
 """
@@ -14,11 +16,11 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ML_MODE = "workflowType=machine_learning"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--hide-scrollbars"]  # fmt: skip
 
@@ -35,10 +37,25 @@ def _wait(url: str, seconds: float = 60) -> None:
 
 
 def _shot(browser: str, url: str, png: Path, size: str) -> None:
-    subprocess.run([browser, *FLAGS, f"--window-size={size}", "--virtual-time-budget=15000",
-                    f"--screenshot={png}", url], check=True, capture_output=True,
-                   timeout=120)  # fmt: skip
+    with tempfile.TemporaryDirectory() as profile:  # a new browser: nothing in localStorage
+        subprocess.run([browser, *FLAGS, f"--user-data-dir={profile}", f"--window-size={size}",
+                        "--virtual-time-budget=15000", f"--screenshot={png}", url], check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
     print(f"{png}: {url}")
+
+
+def _serve_and_shoot(browser: str, cmd: list[str], base: str, pages: dict[str, str], out: Path,
+                     prefix: str, size: str) -> None:  # fmt: skip
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    server = subprocess.Popen([sys.executable, "-m", *cmd], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        _wait(base + "/health")
+        for name, url in pages.items():
+            _shot(browser, url, out / f"{prefix}-{name}.png", size)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,26 +77,17 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no experiment {args.experiment!r} in {args.tracking_uri}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    server = subprocess.Popen([sys.executable, "-m", "mlflow", "ui", "--backend-store-uri",
-                               args.tracking_uri, "--port", str(args.port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{args.port}"
-        _wait(base + "/health")
-        pages = {
-            # As a first visit opens it: MLflow 3.17's UI picks its mode from a global
-            # GenAI / Model training toggle (localStorage, default GenAI), not from the tag.
-            "experiment-default": f"{base}/#/experiments/{exp.experiment_id}",
-            # The link nnfs-lab prints: the toggle set to model training by the URL.
-            "experiment": f"{base}/#/experiments/{exp.experiment_id}?{ML_MODE}",
-            "model": f"{base}/#/models/{args.experiment}?{ML_MODE}",
-        }
-        for name, url in pages.items():
-            _shot(browser, url, out / f"{args.experiment}-{name}.png", args.size)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    from nnfs_lab.tracking import ui_command
+
+    for app, port in (("nnfs-lab", args.port), ("plain", args.port + 1)):
+        cmd = ui_command(args.tracking_uri, port=port)
+        if app == "plain":
+            cmd = cmd[: cmd.index("--app-name")]
+        base = f"http://127.0.0.1:{port}"
+        pages = {"experiment": f"{base}/#/experiments/{exp.experiment_id}"}
+        if app == "nnfs-lab":
+            pages["model"] = f"{base}/#/models/{args.experiment}"
+        _serve_and_shoot(browser, cmd, base, pages, out, f"{args.experiment}-{app}", args.size)
     return 0
 
 

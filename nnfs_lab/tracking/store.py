@@ -45,11 +45,14 @@ __all__ = [
 ]
 
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-#: Experiment tag the MLflow 3 UI reads to choose an experiment's landing page (its JS enum
-#: ``ExperimentKind``); without it the UI guesses and opens the GenAI overview (traces).
+#: Experiment tag naming the experiment's kind (MLflow's JS enum ``ExperimentKind``). MLflow 3.17's
+#: UI does not read it to pick the landing page (a browser-wide toggle does; see
+#: :mod:`nnfs_lab.tracking.ui_app`), but it records what the experiment is for other readers.
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
-#: The classic-ML kind: the experiment opens on its training runs.
+#: The classic-ML kind (training runs, not GenAI traces).
 CLASSIC_ML_KIND = "custom_model_development"
+#: The ``mlflow.app`` entry point of :mod:`nnfs_lab.tracking.ui_app` (``mlflow server --app-name``).
+UI_APP_NAME = "nnfs-lab"
 #: The description MLflow shows for an experiment, a run or a registered model (Markdown).
 NOTE_TAG = "mlflow.note.content"
 
@@ -244,8 +247,10 @@ def global_tracking_uri(uri: str) -> Iterator[None]:
 
 
 def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
-    """The ``mlflow ui`` command line that browses ``tracking_uri``."""
-    cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port)]
+    """The ``mlflow ui`` command line that browses ``tracking_uri``, with nnfs_lab's app (a new
+    browser opens the training runs, not MLflow's GenAI pages; :mod:`~nnfs_lab.tracking.ui_app`)."""
+    cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port),
+           "--app-name", UI_APP_NAME]  # fmt: skip
     db = sqlite_path(tracking_uri)
     if db is not None:
         # Runs store absolute artifact locations; this only matters for experiments created by
@@ -257,9 +262,11 @@ def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> 
 def ui_url(base: str = "http://127.0.0.1:5000", experiment_id: str | None = None) -> str:
     """A link into MLflow's UI that opens on training runs.
 
-    MLflow 3.17's UI chooses between its GenAI and model-training pages from a global toggle
-    (kept in the browser, GenAI by default), which overrides the experiment's kind tag; the
-    ``workflowType=machine_learning`` query sets the toggle.
+    MLflow 3.17's UI chooses between its GenAI and model-training pages from a browser-wide
+    toggle (GenAI when unset), not from the experiment's kind tag. ``make ui`` serves with
+    :mod:`~nnfs_lab.tracking.ui_app`, which sets the toggle for a new browser; on a plain MLflow
+    server the ``workflowType=machine_learning`` query overrides it for the page it opens
+    (not saved: the links on that page lead back to GenAI).
     """
     page = f"experiments/{experiment_id}" if experiment_id is not None else "experiments"
     return f"{base.rstrip('/')}/#/{page}?workflowType=machine_learning"

@@ -33,6 +33,7 @@ def test_ui_command():
     cmd = tracking.ui_command("sqlite:////a/mlflow.db")
     assert cmd[:4] == ["mlflow", "ui", "--backend-store-uri", "sqlite:////a/mlflow.db"]
     assert "--host" in cmd and "127.0.0.1" in cmd and "5000" in cmd
+    assert cmd[cmd.index("--app-name") + 1] == "nnfs-lab"  # opens on training runs
 
 
 @pytest.mark.parametrize(
