@@ -11,14 +11,20 @@ nnfs_lab is on no package registry, so its source ships inside the model (``code
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nnfs_lab.tracking.store import global_tracking_uri
 
-__all__ = ["feature_frame", "feature_names", "log_model", "package_dir", "requirement"]
+__all__ = [
+    "accepting_frames",
+    "feature_frame",
+    "feature_names",
+    "log_model",
+    "package_dir",
+    "requirement",
+]
 
 
 def feature_names(n_features: int) -> list[str]:
@@ -82,6 +88,7 @@ def log_model(
     from mlflow.entities import LoggedModelOutput
     from mlflow.models import infer_signature
 
+    model = accepting_frames(model)
     example = feature_frame(X_example).astype("float64")
     requirements = [requirement(pkg) for pkg in ("numpy", "scikit-learn", "cloudpickle")]
     signature = infer_signature(example, getattr(model, predict_fn)(example.to_numpy()))
@@ -97,11 +104,7 @@ def log_model(
     level = sk_logger.level
     sk_logger.setLevel(logging.ERROR)
     try:
-        with global_tracking_uri(tracking_uri), warnings.catch_warnings():
-            # MLflow predicts on the input example as a DataFrame (columns x0...) while the
-            # model was fitted on arrays: scikit-learn's "X has feature names" warning there
-            # says nothing about the model.
-            warnings.filterwarnings("ignore", message="X has feature names", category=UserWarning)
+        with global_tracking_uri(tracking_uri):  # the fluent API saves models
             info = mlflow.sklearn.log_model(
                 model,
                 name=name,
@@ -117,6 +120,20 @@ def log_model(
         sk_logger.setLevel(level)
     client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, step=0)])
     return info
+
+
+def accepting_frames(model: Any) -> Any:
+    """``model`` behind a first step that turns a DataFrame into its array.
+
+    pyfunc and ``mlflow models serve`` hand the model a DataFrame (columns ``x0``...), while
+    the sweep fitted it on arrays: scikit-learn would warn "X has feature names" on every
+    request. The step is stateless; arrays pass through unchanged.
+    """
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    return Pipeline([("to_array", FunctionTransformer(np.asarray)), ("model", model)])
 
 
 def _param_value(v: Any) -> str:

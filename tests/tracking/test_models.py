@@ -62,8 +62,10 @@ def test_nnfs_model_serves_probabilities_with_its_params(tmp_cwd: Path):
     finally:
         mlflow.set_tracking_uri(None)
     X32 = X.astype(np.float32)
-    np.testing.assert_array_equal(served.predict(tracking.feature_frame(X32)),
-                                  model.predict_proba(X32.astype(np.float64)))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a served DataFrame raises no "X has feature names"
+        proba = served.predict(tracking.feature_frame(X32))
+    np.testing.assert_array_equal(proba, model.predict_proba(X32.astype(np.float64)))
     assert served.metadata.get_input_schema().input_names() == ["x0", "x1", "x2"]
     reqs = (Path(local) / "requirements.txt").read_text()
     assert "nnfs_lab" not in reqs and "scikit-learn==" in reqs  # the code ships instead:
