@@ -148,11 +148,12 @@ def sweep(
         spec = resolve_storage(storage, uri)
         tracking.check_tracking_uri(uri)
         locks = lock_dir(uri, spec)
-        client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
         task_args = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period,
                      "deterministic": deterministic}  # fmt: skip
-        # Local worker processes start once for the whole sweep (their imports take seconds).
+        # Local worker processes start once for the whole sweep; they import their libraries
+        # (seconds) while this process creates the store and the first study.
         with WorkerPool(workers, hooks) if workers > 1 else contextlib.nullcontext() as pool:
+            client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
             return _sweep_all(
                 cfgs,
                 client,
