@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -170,7 +171,16 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
     pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", score_folds,
                                (cfg, family, params, data, chunk))
                            for i, chunk in enumerate(chunks) if chunk])  # fmt: skip
-    return lambda: frame([row for rows in pending.results() for row in rows])
+
+    def collect():
+        try:
+            return frame([row for rows in pending.results() for row in rows])
+        except RuntimeError as exc:  # a pool process died or a job failed: score them here
+            warnings.warn(f"held-out folds of {family} rescored in the driver: {exc}",
+                          stacklevel=2)  # fmt: skip
+            return frame(_score_single_threaded(cfg, family, params, data, folds))
+
+    return collect
 
 
 def refit_on_development(cfg: ExperimentConfig, family: str, params: dict[str, Any],
