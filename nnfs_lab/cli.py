@@ -295,8 +295,12 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     cmd = tracking.ui_command(uri, args.host, args.port)
     print("running:", " ".join(cmd), flush=True)
-    print(f"open http://{args.host}:{args.port} (a new browser opens the training runs)",
-          flush=True)  # fmt: skip
+    if "--app-name" in cmd:
+        print(f"open http://{args.host}:{args.port} (a new browser opens the training runs)",
+              flush=True)  # fmt: skip
+    else:  # nnfs_lab not installed: its app is not found; MLflow starts on its GenAI pages
+        print(f"open {tracking.ui_url(f'http://{args.host}:{args.port}')} ('pip install -e .' "
+              "to have every page open on the training runs)", flush=True)  # fmt: skip
     # Through this interpreter, so the venv's mlflow serves even when its bin/ is not on PATH.
     try:
         return subprocess.call([sys.executable, "-m", "mlflow", *cmd[1:]])

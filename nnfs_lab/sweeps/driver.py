@@ -300,6 +300,9 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> Sw
     # One proposer per study: the driver, or its one in-process worker.
     propose = partial(propose_next, study, cfg, model) if task.deterministic else None
     added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
+    if pool is not None and pool.size == 0:
+        echo(f"[{name}] every worker process has died: this study runs in the driver")
+        pool = None
     n_local = _local_workers(task, study, pool.size if pool is not None else 1)
     used = budget_status(study.get_trials(deepcopy=False))["used"]
     echo(f"[{name}] {used}/{cfg.budget.n_trials or '-'} trials done, {added} added; "

@@ -19,7 +19,7 @@ import signal
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from nnfs_lab.sweeps.objective import SweepHooks
@@ -27,6 +27,9 @@ from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
 __all__ = ["Job", "PendingJobs", "WorkerPool"]
 
+#: Seconds every live process must have been idle, after a death, before unanswered jobs are
+#: declared lost.
+_LOST_AFTER = 3.0
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -84,7 +87,10 @@ def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, parent: int) -> None
                         ("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true"),
                         ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")):  # fmt: skip
         os.environ.setdefault(name, value)  # a process entry point: process-wide settings
-    _warm_up()
+    try:
+        _warm_up()
+    except KeyboardInterrupt:  # stopped while starting (e.g. the store failed): no traceback
+        return
     while os.getppid() == parent:
         try:
             task = tasks.get(timeout=1.0)
@@ -124,14 +130,15 @@ class WorkerPool:
         self._codes: dict[str, int | None] = {}
         self._results: dict[str, Any] = {}
         self._busy: dict[int, str] = {}
+        self._submitted = 0
         with _single_threaded_blas():
             for p in self._procs:
                 p.start()
 
     @property
     def size(self) -> int:
-        """Number of worker processes."""
-        return len(self._procs)
+        """Number of live worker processes (one that died is not replaced)."""
+        return sum(p.is_alive() for p in self._procs)
 
     def run(self, tasks: list[WorkerTask], *,
             while_waiting: Callable[[], Any] | None = None) -> list[int | None]:  # fmt: skip
@@ -148,13 +155,17 @@ class WorkerPool:
 
     def submit(self, jobs: list[Job]) -> PendingJobs:
         """Queue ``jobs`` (any number; each process takes the next when free) and return at
-        once; :meth:`PendingJobs.results` waits for them."""
+        once; :meth:`PendingJobs.results` waits for them. Each submission gets labels of its
+        own, so a later submission never sees an earlier one's results."""
+        self._submitted += 1
+        jobs = [replace(j, label=f"{j.label}#{self._submitted}") for j in jobs]
         for j in jobs:
             self._tasks.put(j)
         return PendingJobs(self, [j.label for j in jobs])
 
     def _wait(self, labels: list[str], while_waiting: Callable[[], Any] | None,
               poll: float) -> None:  # fmt: skip
+        idle_since = None
         while any(label not in self._codes for label in labels):
             if while_waiting is not None:
                 while_waiting()
@@ -166,6 +177,20 @@ class WorkerPool:
                     del self._busy[pid]
             if not alive:
                 self._codes.update({la: -9 for la in labels if la not in self._codes})
+            idle_since = self._lost_after_death(labels, alive, idle_since)
+
+    def _lost_after_death(self, labels: list[str], alive: set, idle_since: float | None):
+        """A process that died before its "start" message left the queue took its job along:
+        once a process has died and every live one has been idle for a few seconds (an idle
+        process takes a queued job within a second), the jobs still unanswered are lost."""
+        if len(alive) == len(self._procs) or any(pid in alive for pid in self._busy):
+            return None
+        now = time.monotonic()
+        if idle_since is None:
+            return now
+        if now - idle_since > _LOST_AFTER:
+            self._codes.update({la: -9 for la in labels if la not in self._codes})
+        return idle_since
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -213,14 +238,14 @@ class PendingJobs:
         """
         pool = self._pool
         pool._wait(self._labels, None, poll)
-        out = []
-        for label in self._labels:
-            code, result = pool._codes.pop(label), pool._results.pop(label, None)
+        done = [(label, pool._codes.pop(label), pool._results.pop(label, None))
+                for label in self._labels]  # fmt: skip
+        for label, code, result in done:
             if code != 0:
-                raise RuntimeError(f"pool job {label!r} failed (exit code {code})"
+                shown = label.rsplit("#", 1)[0]  # the caller's label
+                raise RuntimeError(f"pool job {shown!r} failed (exit code {code})"
                                    + (f":\n{result}" if result else ""))  # fmt: skip
-            out.append(result)
-        return out
+        return [result for _, _, result in done]
 
 
 def _stop(procs: list[Any], grace: float = 15.0) -> None:

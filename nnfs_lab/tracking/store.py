@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
+from nnfs_lab.tracking import ui_app
+
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
@@ -51,8 +53,6 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 #: The classic-ML kind (training runs, not GenAI traces).
 CLASSIC_ML_KIND = "custom_model_development"
-#: The ``mlflow.app`` entry point of :mod:`nnfs_lab.tracking.ui_app` (``mlflow server --app-name``).
-UI_APP_NAME = "nnfs-lab"
 #: The description MLflow shows for an experiment, a run or a registered model (Markdown).
 NOTE_TAG = "mlflow.note.content"
 
@@ -247,10 +247,13 @@ def global_tracking_uri(uri: str) -> Iterator[None]:
 
 
 def ui_command(tracking_uri: str, host: str = "127.0.0.1", port: int = 5000) -> list[str]:
-    """The ``mlflow ui`` command line that browses ``tracking_uri``, with nnfs_lab's app (a new
-    browser opens the training runs, not MLflow's GenAI pages; :mod:`~nnfs_lab.tracking.ui_app`)."""
-    cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port),
-           "--app-name", UI_APP_NAME]  # fmt: skip
+    """The ``mlflow ui`` command line that browses ``tracking_uri``, with nnfs_lab's app when it
+    is installed (a new browser opens the training runs, not MLflow's GenAI pages;
+    :mod:`~nnfs_lab.tracking.ui_app`). Without it (nnfs_lab run from source, not installed),
+    plain ``mlflow ui``: MLflow refuses an ``--app-name`` it cannot find."""
+    cmd = ["mlflow", "ui", "--backend-store-uri", tracking_uri, "--host", host, "--port", str(port)]
+    if ui_app.installed():
+        cmd += ["--app-name", ui_app.APP_NAME]
     db = sqlite_path(tracking_uri)
     if db is not None:
         # Runs store absolute artifact locations; this only matters for experiments created by

@@ -20,10 +20,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["WORKFLOW_KEY", "create_app", "default_to_training", "seed_script"]
+__all__ = [
+    "APP_NAME",
+    "WORKFLOW_KEY",
+    "create_app",
+    "default_to_training",
+    "installed",
+    "seed_script",
+]
 
 #: The UI's localStorage key for the GenAI / model-training toggle (MLflow 3.17).
 WORKFLOW_KEY = "mlflow.workflowType_v1"
+#: The ``mlflow.app`` entry point (``mlflow server --app-name``).
+APP_NAME = "nnfs-lab"
 
 
 def seed_script(value: str = "machine_learning") -> bytes:
@@ -47,7 +56,8 @@ def _inject(response: Any) -> Any:
         return response
     response.direct_passthrough = False  # a file response: read its body
     response.set_data(default_to_training(response.get_data()))
-    response.headers.pop("ETag", None)  # the body is no longer the file's
+    for header in ("ETag", "Last-Modified", "Accept-Ranges"):  # no longer the file's
+        response.headers.pop(header, None)
     return response
 
 
@@ -56,9 +66,24 @@ def _on_index_pages(flask_app: Any) -> None:
 
     index_paths = {rule.rule for rule in flask_app.url_map.iter_rules() if rule.endpoint == "serve"}
 
+    @flask_app.before_request
+    def always_whole() -> None:
+        # A browser that cached the plain page (an earlier `mlflow ui` on this port) would
+        # get "304 Not Modified" and keep it: answer the index page in full every time.
+        if request.path in index_paths:
+            for key in ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_NONE_MATCH", "HTTP_RANGE"):
+                request.environ.pop(key, None)
+
     @flask_app.after_request
     def seed(response: Any) -> Any:
         return _inject(response) if request.path in index_paths else response
+
+
+def installed() -> bool:
+    """Whether the ``mlflow.app`` entry point of this app is installed (``pip install``)."""
+    from importlib.metadata import entry_points
+
+    return any(ep.name == APP_NAME for ep in entry_points(group="mlflow.app"))
 
 
 def create_app(app: Any = None) -> Any:
@@ -69,7 +94,9 @@ def create_app(app: Any = None) -> Any:
     """
     if app is None:
         from mlflow.server import app
-    _on_index_pages(app)
+    if not app.extensions.get(APP_NAME):  # once per app, however often the factory runs
+        _on_index_pages(app)
+        app.extensions[APP_NAME] = True
     if os.environ.get("_MLFLOW_SGI_NAME") == "uvicorn":
         from mlflow.server.fastapi_app import create_fastapi_app
 

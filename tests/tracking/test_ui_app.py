@@ -38,6 +38,26 @@ def test_mlflows_index_page_carries_the_seed_and_other_pages_do_not():
     assert seed_script() not in api.data
 
 
+def test_a_browser_with_the_plain_page_cached_gets_the_seeded_page_in_full():
+    from mlflow.server import app
+
+    create_app(app)
+    cached = {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT", "If-None-Match": '"x"'}
+    index = app.test_client().get("/", headers=cached)
+    assert index.status_code == 200 and seed_script() in index.data
+    assert "Last-Modified" not in index.headers
+
+
+def test_without_the_entry_point_the_ui_command_is_plain_mlflow(monkeypatch):
+    from nnfs_lab import tracking
+    from nnfs_lab.tracking import ui_app
+
+    monkeypatch.setattr(ui_app, "installed", lambda: False)
+    assert "--app-name" not in tracking.ui_command("sqlite:////a/mlflow.db")
+    monkeypatch.setattr(ui_app, "installed", lambda: True)
+    assert "--app-name" in tracking.ui_command("sqlite:////a/mlflow.db")
+
+
 def test_the_entry_point_is_installed():
     apps = {ep.name: ep.value for ep in entry_points(group="mlflow.app")}
     assert apps.get("nnfs-lab") == "nnfs_lab.tracking.ui_app:create_app"
