@@ -55,6 +55,7 @@ from nnfs_lab.sweeps.summary import (
     objective_metric,
     parent_params,
 )
+from nnfs_lab.sweeps.threads import blas_threads
 from nnfs_lab.sweeps.workers import WorkerTask, open_storage, run_worker
 
 __all__ = ["SweepResult", "sweep"]
@@ -312,7 +313,7 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> Sw
              for i in range(n_local)]  # fmt: skip
     t0 = time.perf_counter()
     try:
-        with _blas_threads(1 if task.deterministic else None):
+        with blas_threads(1 if task.deterministic else None):
             _run_local(tasks, study, pool, hooks, echo, propose)
     except KeyboardInterrupt:
         _hand_back(study, storage, handler, client, parent_id, echo)
@@ -340,16 +341,3 @@ def _hand_back(study: Any, storage: Any, handler: Any, client, parent_id: str, e
         client.set_terminated(parent_id, status="KILLED")
     except Exception as exc:  # the interrupt matters more than the bookkeeping
         echo(f"[{study.study_name}] interrupted; cleanup incomplete ({exc}); rerun to repair")
-
-
-@contextlib.contextmanager
-def _blas_threads(limit: int | None):
-    """Deterministic sweeps train with one BLAS thread in every worker, in-process or spawned:
-    a multi-threaded BLAS may sum in another order and change the last bits of a result."""
-    if limit is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=limit, user_api="blas"):
-        yield

@@ -29,6 +29,7 @@ from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, scale_split
 from nnfs_lab.sweeps.families import Family, get_family
 from nnfs_lab.sweeps.protocol import EpochProtocol, StoppingRule, probability_scores
+from nnfs_lab.sweeps.threads import blas_threads
 
 __all__ = [
     "OUTER_COLUMNS",
@@ -133,16 +134,11 @@ def _score_fold(cfg, fam: Family, params, data: SplitData, fold: OuterFold) -> d
 
 def score_folds(cfg: ExperimentConfig, family: str, params: dict[str, Any], data: SplitData,
                 folds: list[OuterFold]) -> list[dict[str, Any]]:  # fmt: skip
-    """The rows of ``folds`` (a pool job: everything it needs is in its arguments)."""
+    """The rows of ``folds``, fitted with one BLAS thread (a pool job: everything it needs is
+    in its arguments, and the pool's environment only sets a default thread count)."""
     fam = get_family(family)
-    return [_score_fold(cfg, fam, params, data, f) for f in folds]
-
-
-def _score_single_threaded(cfg, family: str, params, data: SplitData, folds) -> list[dict]:
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return score_folds(cfg, family, params, data, folds)
+    with blas_threads(1):
+        return [_score_fold(cfg, fam, params, data, f) for f in folds]
 
 
 def evaluate_family(cfg: ExperimentConfig, family: str, params: dict[str, Any],
@@ -170,12 +166,11 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
         return pd.DataFrame(rows, columns=list(OUTER_COLUMNS))
 
     if pool is None or pool.size == 0:
-        return lambda: frame(_score_single_threaded(cfg, family, params, data, folds))
+        return lambda: frame(score_folds(cfg, family, params, data, folds))
     from nnfs_lab.sweeps.pool import Job
 
     chunks = [folds[i :: pool.size] for i in range(pool.size)]
-    # One BLAS thread inside the job too: the pool's environment only sets a default.
-    pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", _score_single_threaded,
+    pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", score_folds,
                                (cfg, family, params, data, chunk))
                            for i, chunk in enumerate(chunks) if chunk])  # fmt: skip
 
@@ -185,7 +180,7 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
         except RuntimeError as exc:  # a pool process died or a job failed: score them here
             warnings.warn(f"held-out folds of {family} rescored in the driver: {exc}",
                           stacklevel=2)  # fmt: skip
-            return frame(_score_single_threaded(cfg, family, params, data, folds))
+            return frame(score_folds(cfg, family, params, data, folds))
 
     return collect
 

@@ -127,8 +127,8 @@ class WorkerPool:
         self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._done, hooks,
                                                         os.getpid()), daemon=True)
                        for _ in range(n)]  # fmt: skip
-        self._codes: dict[str, int | None] = {}
-        self._results: dict[str, Any] = {}
+        #: label -> (exit code, return value or traceback) of each finished task or job.
+        self._finished: dict[str, tuple[int | None, Any]] = {}
         self._busy: dict[int, str] = {}
         self._submitted = 0
         with _single_threaded_blas():
@@ -151,7 +151,7 @@ class WorkerPool:
             self._tasks.put(t)
         poll = tasks[0].poll_seconds if tasks else 0.25
         self._wait([t.label for t in tasks], while_waiting, poll)
-        return [self._codes.pop(t.label, None) for t in tasks]
+        return [self._finished.pop(t.label, (None, None))[0] for t in tasks]
 
     def submit(self, jobs: list[Job]) -> PendingJobs:
         """Queue ``jobs`` (any number; each process takes the next when free) and return at
@@ -166,17 +166,17 @@ class WorkerPool:
     def _wait(self, labels: list[str], while_waiting: Callable[[], Any] | None,
               poll: float) -> None:  # fmt: skip
         idle_since = None
-        while any(label not in self._codes for label in labels):
+        while any(label not in self._finished for label in labels):
             if while_waiting is not None:
                 while_waiting()
             self._drain(poll)
             alive = {p.pid for p in self._procs if p.is_alive()}
             for pid, label in list(self._busy.items()):
                 if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
-                    self._codes[label] = -9
+                    self._finished[label] = (-9, None)
                     del self._busy[pid]
             if not alive:
-                self._codes.update({la: -9 for la in labels if la not in self._codes})
+                self._lose(labels)
             idle_since = self._lost_after_death(labels, alive, idle_since)
 
     def _lost_after_death(self, labels: list[str], alive: set, idle_since: float | None):
@@ -189,8 +189,13 @@ class WorkerPool:
         if idle_since is None:
             return now
         if now - idle_since > _LOST_AFTER:
-            self._codes.update({la: -9 for la in labels if la not in self._codes})
+            self._lose(labels)
         return idle_since
+
+    def _lose(self, labels: list[str]) -> None:
+        """Record the unanswered ``labels`` as killed."""
+        for label in labels:
+            self._finished.setdefault(label, (-9, None))
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -201,7 +206,7 @@ class WorkerPool:
             self._busy[msg[1]] = msg[2]
         else:
             self._busy.pop(msg[1], None)
-            self._codes[msg[2]], self._results[msg[2]] = msg[3], msg[4]
+            self._finished[msg[2]] = (msg[3], msg[4])
 
     def close(self, *, interrupt: bool = False) -> None:
         """Stop the processes: politely, or (``interrupt``) as Ctrl-C with a grace period."""
@@ -238,8 +243,7 @@ class PendingJobs:
         """
         pool = self._pool
         pool._wait(self._labels, None, poll)
-        done = [(label, pool._codes.pop(label), pool._results.pop(label, None))
-                for label in self._labels]  # fmt: skip
+        done = [(label, *pool._finished.pop(label)) for label in self._labels]
         for label, code, result in done:
             if code != 0:
                 shown = label.rsplit("#", 1)[0]  # the caller's label

@@ -27,6 +27,7 @@ from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.objective import OPTUNA_PARAMS_TAG
 from nnfs_lab.sweeps.protocol import TRAIN_LOSS, VAL_ACCURACY, VAL_LOSS, EpochProtocol, StoppingRule
 from nnfs_lab.sweeps.space import decode_params
+from nnfs_lab.sweeps.threads import blas_threads
 
 __all__ = ["Replay", "replay_run"]
 
@@ -147,8 +148,6 @@ def replay_run(run_id: str, *, tracking_uri: str | None = None,
     nnfs_lab.tracking.NotFoundError
         When the run does not exist or is not a sweep's trial or parent run.
     """
-    from threadpoolctl import threadpool_limits
-
     uri = tracking.resolve_tracking_uri(tracking_uri)
     tracking.check_tracking_uri(uri, write=False)
     client = tracking.get_client(uri)
@@ -165,5 +164,5 @@ def replay_run(run_id: str, *, tracking_uri: str | None = None,
         raise tracking.NotFoundError(
             f"run {run_id} is not a finished trial or parent run of a sweep (role {role!r})"
         )
-    with threadpool_limits(limits=1, user_api="blas"):  # as deterministic workers train
+    with blas_threads(1):  # as deterministic workers train
         return how(client, run, echo)
