@@ -4,10 +4,13 @@ Starting a process costs seconds (importing NumPy, scikit-learn, MLflow and Optu
 three experiments with two families each would pay it six times per worker. :class:`WorkerPool`
 starts its processes once and hands them each study's worker tasks through a queue, and, between
 studies, the summary's independent fits (:meth:`WorkerPool.submit`: the held-out folds), so the
-summary uses every core while the driver draws and logs. Each
-process runs with one BLAS thread (N workers on N cores with a multi-threaded BLAS would
-oversubscribe the machine), handles SIGTERM as Ctrl-C (so a stopped worker still hands its trial
-back and ends its run), and exits when its parent is gone.
+summary uses every core while the driver draws and logs. Where the platform has one (Linux,
+macOS), the processes are forked from multiprocessing's fork server, which imports those
+libraries once (:data:`PRELOAD`) instead of once per process: two spawned processes importing
+beside the driver on two cores delayed a sweep's first trial by 3-4 s. Each process gets the
+environment the pool was created in, runs with one BLAS thread (N workers on N cores with a
+multi-threaded BLAS would oversubscribe the machine), handles SIGTERM as Ctrl-C (so a stopped
+worker still hands its trial back and ends its run), and exits when its parent is gone.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import contextlib
 import os
 import queue
 import signal
+import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -25,29 +30,57 @@ from typing import Any
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
-__all__ = ["Job", "PendingJobs", "WorkerPool"]
+__all__ = ["PRELOAD", "Job", "PendingJobs", "WorkerPool"]
 
 #: Seconds every live process must have been idle, after a death, before unanswered jobs are
 #: declared lost.
 _LOST_AFTER = 3.0
-_BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: Process-wide settings of pool processes (where the caller has not set them): one BLAS
+#: thread (read when NumPy is imported, so they must be there when the fork server starts),
+#: no telemetry, no progress bars, matplotlib without a display.
+_CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "MLFLOW_DISABLE_TELEMETRY": "true", "MPLBACKEND": "Agg",
+              "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}  # fmt: skip
+
+#: What every pool process imports before its first task (by the fork server, once).
+PRELOAD = ("numpy", "mlflow", "mlflow.store.tracking.sqlalchemy_store", "optuna",
+           "sklearn.neural_network", "nnfs_lab.estimators", "nnfs_lab.sweeps.workers")  # fmt: skip
 
 
 @contextlib.contextmanager
-def _single_threaded_blas():
-    """Environment for spawned workers: one BLAS thread each (read when NumPy is imported, so
-    it must be in the environment the child is spawned with)."""
-    saved = {n: os.environ.get(n) for n in _BLAS_THREAD_VARS}
-    for n in _BLAS_THREAD_VARS:
-        os.environ.setdefault(n, "1")
+def _child_environment():
+    """The environment pool processes (and the fork server) start with: ours plus
+    :data:`_CHILD_ENV`; restored afterwards."""
+    saved = {n: os.environ.get(n) for n in _CHILD_ENV}
+    for n, v in _CHILD_ENV.items():
+        os.environ.setdefault(n, v)
     try:
-        yield
+        yield dict(os.environ)
     finally:
         for n, v in saved.items():
             if v is None:
                 os.environ.pop(n, None)
             else:
                 os.environ[n] = v
+
+
+def _context() -> Any:
+    """Fork server with :data:`PRELOAD` where there is one, else spawn (Windows)."""
+    import multiprocessing as mp
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))  # ignored once the server runs: same list
+    return ctx
+
+
+def _parent_alive() -> bool:
+    import multiprocessing as mp
+
+    parent = mp.parent_process()
+    return parent is None or parent.is_alive()
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -71,27 +104,29 @@ def _execute(item: WorkerTask | Job, hooks: SweepHooks | None) -> Any:
 
 
 def _warm_up() -> None:
-    """Import what every task needs (seconds of imports) while the driver still prepares the
-    stores and the first study, instead of in the first trial's time."""
-    import mlflow  # noqa: F401
-    import optuna  # noqa: F401
-    import sklearn.neural_network  # noqa: F401
+    """Import what every task needs (seconds, when no fork server did it) while the driver
+    still prepares the stores and the first study, instead of in the first trial's time; one
+    BLAS thread whatever the environment the libraries were imported in."""
+    import importlib
 
-    import nnfs_lab.estimators  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    threadpool_limits(limits=1)
 
 
-def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, parent: int) -> None:
+def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, env: dict[str, str]) -> None:
     """A pool process: run worker tasks until told to stop or orphaned."""
     signal.signal(signal.SIGTERM, _interrupt)
-    for name, value in (("MLFLOW_DISABLE_TELEMETRY", "true"), ("MPLBACKEND", "Agg"),
-                        ("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true"),
-                        ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")):  # fmt: skip
-        os.environ.setdefault(name, value)  # a process entry point: process-wide settings
+    # A forked process has the fork server's environment: take the pool creator's, as spawn does.
+    os.environ.clear()
+    os.environ.update(env)
     try:
         _warm_up()
     except KeyboardInterrupt:  # stopped while starting (e.g. the store failed): no traceback
         return
-    while os.getppid() == parent:
+    while _parent_alive():
         try:
             task = tasks.get(timeout=1.0)
         except queue.Empty:
@@ -120,25 +155,33 @@ class WorkerPool:
     """
 
     def __init__(self, n: int, hooks: SweepHooks | None = None) -> None:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
+        ctx = _context()
         self._tasks, self._done = ctx.Queue(), ctx.Queue()
-        self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._done, hooks,
-                                                        os.getpid()), daemon=True)
-                       for _ in range(n)]  # fmt: skip
         #: label -> (exit code, return value or traceback) of each finished task or job.
         self._finished: dict[str, tuple[int | None, Any]] = {}
         self._busy: dict[int, str] = {}
         self._submitted = 0
-        with _single_threaded_blas():
-            for p in self._procs:
-                p.start()
+        with _child_environment() as env:
+            if ctx.get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()  # in this environment; it imports PRELOAD now
+            self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._done, hooks, env),
+                                       daemon=True) for _ in range(n)]  # fmt: skip
+        # A start returns once the process exists: after the fork server's imports. Meanwhile
+        # the caller goes on (creating stores, studies); whatever needs the processes waits.
+        self._starting = threading.Thread(target=_start_all, args=(self._procs,), daemon=True)
+        self._starting.start()
+
+    def _started(self) -> list[Any]:
+        """The processes, once their starts have returned."""
+        self._starting.join()
+        return self._procs
 
     @property
     def size(self) -> int:
         """Number of live worker processes (one that died is not replaced)."""
-        return sum(p.is_alive() for p in self._procs)
+        return sum(p.is_alive() for p in self._started())
 
     def run(self, tasks: list[WorkerTask], *,
             while_waiting: Callable[[], Any] | None = None) -> list[int | None]:  # fmt: skip
@@ -170,7 +213,7 @@ class WorkerPool:
             if while_waiting is not None:
                 while_waiting()
             self._drain(poll)
-            alive = {p.pid for p in self._procs if p.is_alive()}
+            alive = {p.pid for p in self._started() if p.is_alive()}
             for pid, label in list(self._busy.items()):
                 if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
                     self._finished[label] = (-9, None)
@@ -210,12 +253,13 @@ class WorkerPool:
 
     def close(self, *, interrupt: bool = False) -> None:
         """Stop the processes: politely, or (``interrupt``) as Ctrl-C with a grace period."""
+        procs = [p for p in self._started() if p.pid is not None]
         if interrupt:
-            _stop(self._procs)
+            _stop(procs)
             return
-        for _ in self._procs:
+        for _ in procs:
             self._tasks.put(None)
-        for p in self._procs:
+        for p in procs:
             p.join(timeout=30)
             if p.is_alive():
                 p.terminate()
@@ -250,6 +294,15 @@ class PendingJobs:
                 raise RuntimeError(f"pool job {shown!r} failed (exit code {code})"
                                    + (f":\n{result}" if result else ""))  # fmt: skip
         return [result for _, _, result in done]
+
+
+def _start_all(procs: list[Any]) -> None:
+    """Start the processes; one that cannot start stays unstarted (not alive, no pid)."""
+    for p in procs:
+        try:
+            p.start()
+        except Exception as exc:  # e.g. out of processes: the pool is smaller, studies go on
+            warnings.warn(f"could not start a sweep worker process: {exc}", stacklevel=1)
 
 
 def _stop(procs: list[Any], grace: float = 15.0) -> None:

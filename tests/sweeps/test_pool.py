@@ -102,3 +102,75 @@ def test_a_dead_process_is_reported_and_not_counted():
             p.submit([Job("die", _die)]).results()
         assert p.size == 1
         assert p.submit([Job("sq", _square_and_pid, (4,))]).results()[0][0] == 16
+
+
+def _environment_and_blas() -> tuple[dict[str, str], list[int], bool]:
+    import sys
+
+    from threadpoolctl import threadpool_info
+
+    from nnfs_lab.sweeps.pool import PRELOAD
+
+    return (dict(os.environ), [i["num_threads"] for i in threadpool_info()],
+            all(m in sys.modules for m in PRELOAD))  # fmt: skip
+
+
+def test_processes_get_the_creators_environment_one_blas_thread_and_preloaded_modules(
+    monkeypatch,
+):
+    # A fork server started earlier (by another pool) has an older environment: a process
+    # must still see the variables of the process that created its pool, as spawn gives.
+    monkeypatch.setenv("NNFS_LAB_POOL_PROBE", "fresh")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with WorkerPool(1) as p:
+        env, threads, preloaded = p.submit([Job("env", _environment_and_blas)]).results()[0]
+    assert env["NNFS_LAB_POOL_PROBE"] == "fresh"
+    assert env["OMP_NUM_THREADS"] == "1" and env["MPLBACKEND"] == "Agg"
+    assert "OMP_NUM_THREADS" not in os.environ  # the creator's environment is left as it was
+    assert threads and set(threads) == {1} and preloaded
+
+
+def _exit_when_the_pool_creator_dies(marker: str) -> None:  # runs in a child python
+    import time
+
+    with WorkerPool(1) as p:
+        pid = p.submit([Job("pid", os.getpid)]).results()[0]
+        with open(marker, "w") as fh:
+            fh.write(str(pid))
+        time.sleep(60)
+
+
+def test_pool_processes_exit_when_their_creator_is_killed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "pid"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_pool as t; "
+            "t._exit_when_the_pool_creator_dies(sys.argv[2])")  # fmt: skip
+    creator = subprocess.Popen([sys.executable, "-c", code, os.path.dirname(__file__),
+                                str(marker)])  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline and creator.poll() is None
+        time.sleep(0.1)
+    child = int(marker.read_text())
+    os.kill(creator.pid, signal.SIGKILL)
+    creator.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child):
+        assert time.monotonic() < deadline, "a pool process outlived its creator"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:  # a zombie has exited
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:  # reaped meanwhile
+        return False
