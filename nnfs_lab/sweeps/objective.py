@@ -43,6 +43,7 @@ __all__ = [
     "TrialContext",
     "TrialRecord",
     "curve_history",
+    "is_curve_point",
     "make_objective",
     "trial_note",
     "trial_summary",
@@ -124,17 +125,21 @@ def _then(ctx: TrialContext, trial, rec: TrialRecord, *, fold: int) -> Callable:
 def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: TrialRecord) -> float:
     cfg = ctx.cfg
     fam = get_family(ctx.family)
+    every = EpochProtocol.needs_every_epoch(cfg.protocol)
     for k in range(len(data.folds)):
         X_tr, y_tr, X_va, y_va = fold_arrays(data, k, cfg.dataset.scale)
         est = fam.build(params, seed=cfg.seed, max_epochs=cfg.budget.max_epochs)
-        protocol = EpochProtocol(X_va, y_va, StoppingRule(cfg.protocol),
-                                 then=_then(ctx, trial, rec, fold=k))  # fmt: skip
+        offset = k * cfg.budget.max_epochs
+        protocol = EpochProtocol(
+            X_va, y_va, StoppingRule(cfg.protocol), then=_then(ctx, trial, rec, fold=k),
+            score_epoch=None if every else lambda e, o=offset: is_curve_point(cfg, e, o + e),
+        )  # fmt: skip
         t0, reported = time.perf_counter(), rec.report_seconds
         try:
             fam.train(est, X_tr, y_tr, on_epoch=protocol)
+            last = protocol.finish(est)  # scored on the model as it ended
         finally:
             rec.fit_seconds += time.perf_counter() - t0 - (rec.report_seconds - reported)
-        last = protocol.history[-1]  # scored on the model as it ended
         rec.val_scores.append((last[VAL_ACCURACY], last[VAL_LOSS]))
     acc = float(np.mean([a for a, _ in rec.val_scores]))
     ll = float(np.mean([b for _, b in rec.val_scores]))
@@ -218,14 +223,26 @@ def trial_note(ctx: TrialContext, number: int, state: str, summary: dict[str, fl
             f"{score} after {n} epochs.")  # fmt: skip
 
 
-#: Most points of a curve logged per fold. Each value is a row MLflow's store inserts and indexes
-#: (~0.1 ms a row on sqlite, measured here); 100 points draw a 200-epoch curve as well as 200 do.
-MAX_CURVE_POINTS = 100
+#: Most evenly spaced points of a curve per fold, besides the pruner's steps and the last epoch.
+#: Each point is a validation scoring (up to a fifth of a small network's epoch) and a row
+#: MLflow's store inserts and indexes (~0.1 ms on sqlite): 40 points draw a 200-epoch curve.
+MAX_CURVE_POINTS = 40
 
 
-def curve_history(history: list[dict], max_points: int = MAX_CURVE_POINTS) -> list[dict]:
+def is_curve_point(cfg: ExperimentConfig, epoch: int, step: int) -> bool:
+    """Whether a trial scores epoch ``epoch`` (trial step ``step``) on its validation data and
+    logs it as a curve point: the first epoch, every ``ceil(max_epochs / MAX_CURVE_POINTS)``-th,
+    the last of the budget, and every step the pruner judges. The same epochs in every trial
+    of every family; under a stopping rule every epoch is scored, these are still the logged.
+    """
+    stride = -(-cfg.budget.max_epochs // MAX_CURVE_POINTS)
+    return (epoch == 1 or epoch % stride == 0 or epoch == cfg.budget.max_epochs
+            or pruner_can_act(cfg.pruner, step))  # fmt: skip
+
+
+def curve_history(history: list[dict], cfg: ExperimentConfig) -> list[dict]:
     """The per-epoch records as MLflow curves: the protocol's metrics (the learning rate only
-    when it changes), at most ``max_points`` evenly spaced epochs per fold, last epoch kept."""
+    when it changes) at the curve points of each fold (:func:`is_curve_point`), last epoch kept."""
     keep = [TRAIN_LOSS, VAL_LOSS, VAL_ACCURACY]
     if len({h.get(logs.LEARNING_RATE) for h in history}) > 1:
         keep.append(logs.LEARNING_RATE)
@@ -234,11 +251,9 @@ def curve_history(history: list[dict], max_points: int = MAX_CURVE_POINTS) -> li
         by_fold.setdefault(h.get("fold"), []).append(h)
     out = []
     for records in by_fold.values():
-        stride = -(-len(records) // max_points)  # ceil: at most max_points per fold
-        picked = records[::stride]
-        if picked[-1] is not records[-1]:
-            picked.append(records[-1])
-        out += [{"step": h["step"], **{k: h[k] for k in keep if k in h}} for h in picked]
+        picked = [h for h in records[:-1] if is_curve_point(cfg, int(h[logs.EPOCH]), h["step"])]
+        out += [{"step": h["step"], **{k: h[k] for k in keep if k in h}}
+                for h in picked + records[-1:]]  # fmt: skip
     return out
 
 
@@ -251,7 +266,7 @@ def _finish_trial(ctx: TrialContext, trial, run_id: str, state: str, rec: TrialR
     tags[tracking.NOTE_TAG] = trial_note(ctx, trial.number, state, summary)
     try:
         tracking.finish_trial_run(
-            ctx.client, run_id, state=state, history=curve_history(rec.history),
+            ctx.client, run_id, state=state, history=curve_history(rec.history, ctx.cfg),
             final_metrics=summary, tags=tags,
             # Shared ideas under shared names (lr, l2, hidden_layers...), natives as nnfs.* / mlp.*
             params=tracking.canonical_params(ctx.family, params),

@@ -85,6 +85,9 @@ class EpochProtocol:
 
     Call it as ``protocol(estimator, record) -> stop`` after each epoch. ``then(record)`` runs
     after the metrics are added and may raise (``optuna.TrialPruned``) to end training.
+    ``score_epoch(epoch)`` says which epochs are scored on the validation data (default: all;
+    a stopping rule needs every epoch, see :meth:`needs_every_epoch`); :meth:`finish` scores
+    the last epoch when training ended on one that was not.
     """
 
     X_val: np.ndarray | None
@@ -92,11 +95,28 @@ class EpochProtocol:
     rule: StoppingRule
     then: Callable[[dict[str, Any]], None] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    score_epoch: Callable[[int], bool] | None = None
 
     def __call__(self, est: Any, record: dict[str, Any]) -> bool:
-        if self.X_val is not None:
-            record[VAL_ACCURACY], record[VAL_LOSS] = probability_scores(est, self.X_val, self.y_val)
+        if self.score_epoch is None or self.score_epoch(int(record[logs.EPOCH])):
+            self._score(est, record)
         self.history.append(record)
         if self.then is not None:
             self.then(record)
         return self.rule.should_stop(record.get(VAL_LOSS))
+
+    def _score(self, est: Any, record: dict[str, Any]) -> None:
+        if self.X_val is not None:
+            record[VAL_ACCURACY], record[VAL_LOSS] = probability_scores(est, self.X_val, self.y_val)
+
+    def finish(self, est: Any) -> dict[str, Any]:
+        """The last epoch's record, scored on the model as it ended if it was not yet."""
+        last = self.history[-1]
+        if VAL_LOSS not in last:
+            self._score(est, last)
+        return last
+
+    @staticmethod
+    def needs_every_epoch(config: ProtocolConfig) -> bool:
+        """Whether the stopping rule reads the validation loss of every epoch."""
+        return config.stopping != "none"

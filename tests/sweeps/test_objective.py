@@ -63,15 +63,61 @@ def test_a_failing_trial_ends_its_run_failed_with_the_error(tmp_cwd: Path, tiny_
     assert trial.user_attrs[ATTR_FIT_SECONDS] == 0.0
 
 
-def test_curves_are_thinned_per_fold_keeping_the_last_epoch():
-    from nnfs_lab.sweeps.objective import curve_history
+def test_curves_keep_the_curve_points_of_each_fold_and_its_last_epoch(tmp_cwd: Path, tiny_config):
+    from nnfs_lab.sweeps.objective import MAX_CURVE_POINTS, curve_history, is_curve_point
 
+    cfg = load_experiment(tiny_config("curves", max_epochs=250, plots=False))
     history = [{"step": f * 250 + e, "fold": f, "epoch": e, "train_loss": 1.0 / e,
                 "val_loss": 1.0, "val_accuracy": 0.5, "learning_rate": 0.01, "seconds": 0.1}
                for f in (0, 1) for e in range(1, 251)]  # fmt: skip
-    curves = curve_history(history, max_points=100)
+    history = history[:300]  # fold 1 ends at its epoch 50 (pruned, say)
+    curves = curve_history(history, cfg)
     steps = [c["step"] for c in curves]
-    assert len(steps) <= 2 * 101 and 250 in steps and 500 in steps  # each fold's last epoch
+    stride = -(-250 // MAX_CURVE_POINTS)  # 7
+    fold0 = [1] + list(range(stride, 251, stride)) + [250]
+    fold1 = [250 + e for e in [1] + list(range(stride, 50, stride)) + [50]]
+    assert steps == fold0 + fold1
+    assert all(is_curve_point(cfg, s, s) for s in fold0[:-1])
     assert all(set(c) == {"step", "train_loss", "val_loss", "val_accuracy"} for c in curves)
     decayed = [{**h, "learning_rate": 1.0 / h["epoch"]} for h in history[:3]]
-    assert "learning_rate" in curve_history(decayed)[0]  # logged only when it changes
+    assert "learning_rate" in curve_history(decayed, cfg)[0]  # logged only when it changes
+
+
+def _one_trial(cfg, family: str):
+    uri = tracking.resolve_tracking_uri(None)
+    client = tracking.get_client(uri)
+    exp = tracking.ensure_experiment(client, cfg.name, uri)
+    parent = tracking.ensure_parent_run(client, exp, study_name=f"{cfg.name}-{family}",
+                                        family=family, params={}, tags={})  # fmt: skip
+    ctx = TrialContext(cfg=cfg, family=family, client=client, experiment_id=exp,
+                       parent_run_id=parent)  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0))
+    study.optimize(make_objective(ctx, prepare_data(cfg)), n_trials=1)
+    (trial,) = study.trials
+    run_id = trial.user_attrs[ATTR_RUN_ID]
+    return trial, [m.step for m in client.get_metric_history(run_id, "val_loss") if m.step >= 1]
+
+
+@pytest.mark.parametrize("family", ["nnfs", "mlp"])
+def test_validation_is_scored_at_curve_points_only_and_the_value_does_not_change(
+    tmp_cwd: Path, tiny_config, family, monkeypatch
+):
+    import nnfs_lab.sweeps.objective as objective
+
+    cfg = load_experiment(tiny_config("thin", max_epochs=13, plots=False))
+    scored = []
+    real = objective.EpochProtocol._score
+
+    def spy(self, est, record):
+        scored.append(record["epoch"])
+        real(self, est, record)
+
+    monkeypatch.setattr(objective.EpochProtocol, "_score", spy)
+    every, every_steps = _one_trial(cfg, family)  # 13 epochs <= 40 points: all of them
+    assert sorted(every_steps) == list(range(1, 14)) and scored == list(range(1, 14))
+    scored.clear()
+    monkeypatch.setattr(objective, "MAX_CURVE_POINTS", 3)  # stride 5: epochs 1, 5, 10, 13
+    thin, thin_steps = _one_trial(load_experiment(tiny_config("thin2", max_epochs=13,
+                                                              plots=False)), family)  # fmt: skip
+    assert sorted(thin_steps) == [1, 5, 10, 13] and scored == [1, 5, 10, 13]
+    assert thin.value == every.value  # scoring fewer epochs changes no trained weight
