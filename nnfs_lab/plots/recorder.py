@@ -106,6 +106,7 @@ class DecisionBoundaryRecorder:
         self._last_epoch = 0
         self._last_logs: dict[str, float] = {}
         self._classes: np.ndarray | None = None
+        self._rendered: tuple[int, list[np.ndarray]] | None = None
 
     # -- callback protocol -------------------------------------------------------------------
 
@@ -137,6 +138,7 @@ class DecisionBoundaryRecorder:
     def reset(self) -> None:
         """Forget all frames and restore the initial ``every``."""
         self._frames.clear()
+        self._rendered = None
         self.every = self.initial_every
         self._last_epoch = 0
 
@@ -153,6 +155,7 @@ class DecisionBoundaryRecorder:
     def _record(self, estimator: Any, epoch: int) -> None:
         if self._classes is None:
             self._classes = classes_of(estimator, self.y, self.y_test)
+        self._rendered = None
         proba = class_probabilities(estimator, self._grid, self._classes)
         # float32 halves the memory of up to max_frames grids; plenty for colours.
         self._frames.append((epoch, proba.astype(np.float32), dict(self._last_logs)))
@@ -207,7 +210,11 @@ class DecisionBoundaryRecorder:
         return list(zip(self.epochs, self._render_frames(dpi)))
 
     def _render_frames(self, dpi: int) -> list[np.ndarray]:
-        """Every frame as an RGB array, rendered off-screen with Agg."""
+        """Every frame as an RGB array, rendered off-screen with Agg (once per dpi and set of
+        frames: :meth:`render_frames` then :meth:`save_gif` draw nothing twice)."""
+        # Forgotten whenever a frame is recorded (the only way frames change) or on reset.
+        if self._rendered is not None and self._rendered[0] == dpi:
+            return self._rendered[1]
         fig = Figure(figsize=(5, 5), dpi=dpi, layout="constrained")
         canvas = FigureCanvasAgg(fig)
         ax = fig.add_subplot()
@@ -220,7 +227,9 @@ class DecisionBoundaryRecorder:
             image.set_data(proba_image(proba.astype(np.float64), self.resolution))
             ax.set_title(_frame_title(epoch, logs))
             canvas.draw()
+            fig.set_layout_engine("none")  # laid out by the first frame; the rest reuse it
             rendered.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+        self._rendered = (dpi, rendered)
         return rendered
 
     def save_gif(

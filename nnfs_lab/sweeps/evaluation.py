@@ -199,5 +199,6 @@ def refit_on_development(cfg: ExperimentConfig, family: str, params: dict[str, A
     scaler, (X,) = scale_split(cfg.dataset.scale, data.X_train)
     est = fam.build(params, seed=cfg.seed, max_epochs=cfg.budget.max_epochs)
     then = None if on_epoch is None else (lambda record: on_epoch(est, record))
-    _fit(cfg, fam, est, X, data.y_train, cfg.seed, then=then)
+    with blas_threads(1):  # beside the pool's processes, as every fit of the sweep
+        _fit(cfg, fam, est, X, data.y_train, cfg.seed, then=then)
     return est if scaler is None else Pipeline([("scale", scaler), ("model", est)])

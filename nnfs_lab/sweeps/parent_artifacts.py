@@ -66,6 +66,10 @@ def _best_trial_curves(study: Any, client, top_k: int = 5) -> None:
         log_trial_curves(client, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
 
 
+#: Frames of the shipped model's decision boundary while it trained (images and GIF).
+_FRAMES = 20
+
+
 def _shipped_model(cfg, family: str, params, data: SplitData, client, parent_id: str, tmp: Path):
     """Refit on all development data; for 2-D data log its boundary frames and the GIF."""
     if not (cfg.trial_plots and data.X_train.shape[1] == 2):
@@ -73,8 +77,10 @@ def _shipped_model(cfg, family: str, params, data: SplitData, client, parent_id:
     from nnfs_lab.plots import DecisionBoundaryRecorder
 
     _, (X_dev, X_out) = scale_split(cfg.dataset.scale, data.X_train, data.X_test)
+    # Exactly the frames kept: one every max_epochs / 20 epochs (none recorded to be thinned).
     rec = DecisionBoundaryRecorder(X_dev, data.y_train, X_test=X_out, y_test=data.y_test,
-                                   max_frames=20, resolution=60)  # fmt: skip
+                                   every=max(1, cfg.budget.max_epochs // _FRAMES),
+                                   max_frames=_FRAMES, resolution=60)  # fmt: skip
     model = refit_on_development(
         cfg, family, params, data, on_epoch=lambda est, r: rec.on_epoch_end(est, r["epoch"], r)
     )

@@ -147,3 +147,24 @@ def test_recorder_bad_input(spiral_data):
         plots.DecisionBoundaryRecorder(X, y).plot_frame()
     with pytest.raises(ValueError, match="both X_test and y_test"):
         plots.DecisionBoundaryRecorder(X, y, X_test=X_test)
+
+
+def test_frames_are_rendered_once_for_images_and_gif_and_again_after_a_new_fit(
+    spiral_data, tmp_path, monkeypatch
+):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    X, y, _, _ = spiral_data
+    draws = []
+    real_draw = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self: (draws.append(1), real_draw(self)))
+    rec = plots.DecisionBoundaryRecorder(X, y, every=2, max_frames=5, resolution=20)
+    model = FakeProbaModel()
+    drive(rec, model, 10)
+    first = rec.render_frames(dpi=30)
+    with Image.open(rec.save_gif(tmp_path / "a.gif", dpi=30)) as gif:
+        assert gif.n_frames == len(first) == 5
+    assert len(draws) == 5  # the GIF reused the rendered frames
+    drive(rec, model, 4)  # a new fit: new frames, rendered anew
+    again = rec.render_frames(dpi=30)
+    assert len(draws) == 5 + 2 and len(again) == 2
