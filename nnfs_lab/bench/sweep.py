@@ -20,10 +20,13 @@ What is measured, and where it comes from:
   inside the estimators' training epochs).
 
 *Bookkeeping per trial* is the mean of ``duration - fit_seconds``: sampling, the MLflow child
-run, validation scoring and pruner reports, the trial's final logging (and figures), Optuna's
-bookkeeping. The *bookkeeping share* is ``1 - sum(fit_seconds) / (workers * wall)``: all the
-worker time not spent training, which also counts spawning and importing in worker processes
-and waiting on the storages (reported apart as the share outside trials).
+run, pruner reports, the trial's final logging, Optuna's bookkeeping (validation scoring at the
+logged epochs is part of the protocol's training loop, in ``fit_seconds``). The *bookkeeping
+share* is ``1 - sum(fit_seconds) / worker seconds``, where worker seconds are the time the
+processes spent on the study's worker tasks, summed (``SweepResult.worker_seconds``; the
+previous study's held-out folds, which run in the same processes beside this study, are not
+in it): all the worker time not spent training, which also counts waiting for the next
+generation and on the storages (reported apart as the share outside trials).
 """
 
 from __future__ import annotations
@@ -122,6 +125,8 @@ def _family_part(result: Any, journal: Path, tracking_uri: str, workers: int) ->
         "wall_seconds": result.wall_seconds,
         # The driver starts no more local workers than there are trials to run.
         "workers": max(1, min(workers, result.trials_run)),
+        # What the processes spent on this study's tasks (not on the previous study's folds).
+        "worker_seconds": result.worker_seconds,
         "mlflow_child_runs": count_child_runs(
             tracking_uri, result.experiment_id, result.parent_run_id
         ),
@@ -210,7 +215,7 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     trials = [t for p in parts for t in p["trials"]]
     timed = [t for t in trials if t["fit_seconds"] is not None]
     wall = sum(p["wall_seconds"] for p in parts)
-    worker_seconds = sum(p["workers"] * p["wall_seconds"] for p in parts)
+    worker_seconds = sum(p["worker_seconds"] for p in parts)
     fit = sum(t["fit_seconds"] for t in timed)
     inside = sum(t["seconds"] for t in timed)
     n = len(timed)

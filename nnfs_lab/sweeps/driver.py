@@ -32,6 +32,7 @@ from nnfs_lab.sweeps.attrs import (
     STUDY_PARENT_RUN_ID,
     STUDY_TRACKING_URI,
 )
+from nnfs_lab.sweeps.background import Summaries
 from nnfs_lab.sweeps.budget import budget_status, enqueue_slots
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.data import prepare_data
@@ -153,7 +154,11 @@ def sweep(
                      "deterministic": deterministic}  # fmt: skip
         # Local worker processes start once for the whole sweep; they import their libraries
         # (seconds) while this process creates the store and the first study.
-        with WorkerPool(workers, hooks) if workers > 1 else contextlib.nullcontext() as pool:
+        pooled = workers > 1
+        # With a pool, this process trains only beside it (refits, folds it falls back on):
+        # one BLAS thread for the whole sweep, whatever thread sets or restores it inside.
+        with WorkerPool(workers, hooks) if pooled else contextlib.nullcontext() as pool, \
+                blas_threads(1 if pooled else None):  # fmt: skip
             client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
             return _sweep_all(
                 cfgs,
@@ -172,7 +177,9 @@ def sweep(
 
 def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
                task_args) -> list[SweepResult]:  # fmt: skip
-    results: list[SweepResult] = []
+    # A study's summary runs beside the next study's trials when there is a pool to train them.
+    summaries = Summaries(background=pool is not None)
+    results = []
     for cfg in cfgs:
         # The data first: a data set that cannot be loaded (offline download, say) fails
         # before anything is created in the stores; the summaries reuse it.
@@ -187,14 +194,24 @@ def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, c
                 grace_period=task_args["grace_period"],
                 deterministic=task_args["deterministic"] and cfg.budget.n_trials is not None,
             )  # fmt: skip
-            results.append(_sweep_family(task, model, exp_id, client, data, pool=pool, hooks=hooks,
-                                         echo=echo))  # fmt: skip
-        if compare:
-            from nnfs_lab.tracking.report import compare_experiment, format_comparison
+            results.append(
+                summaries.submit(
+                    _sweep_family(
+                        task, model, exp_id, client, data, pool=pool, hooks=hooks, echo=echo
+                    )
+                )
+            )
+        if compare:  # after the experiment's summaries (it reads them), beside the next study
+            summaries.submit(partial(_compare, client, exp_id, echo))
+    summaries.wait()
+    return [r.result() for r in results]
 
-            echo("")
-            echo(format_comparison(compare_experiment(client, exp_id, log=True)))
-    return results
+
+def _compare(client, exp_id: str, echo: Callable[[str], None]) -> None:
+    from nnfs_lab.tracking.report import compare_experiment, format_comparison
+
+    echo("")
+    echo(format_comparison(compare_experiment(client, exp_id, log=True)))
 
 
 def _ready_store(uri: str, echo: Callable[[str], None], lock: FileLock):
@@ -268,23 +285,31 @@ def _local_workers(task: WorkerTask, study: Any, workers_n: int) -> int:
     return min(workers_n, status["waiting"])
 
 
-def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) -> None:
+def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) -> float:
+    """Run the study's local workers; the seconds they spent on it (summed over processes)."""
     name = study.study_name
+    t0 = time.perf_counter()
     if len(tasks) == 1 or (tasks and pool is None):
         run_worker(tasks[0], hooks, echo, propose=propose)
-        return
-    codes = pool.run(tasks, while_waiting=propose) if tasks else []
-    for i, code in enumerate(codes):
+        return time.perf_counter() - t0
+    outcomes = pool.run(tasks, while_waiting=propose) if tasks else []
+    for i, (code, _) in enumerate(outcomes):
         if code != 0:
             echo(f"[{name}] worker {i} exited with code {code}")
+    seconds = sum(s for _, s in outcomes)
     # Trials given back by a worker that died, with nobody left to run them.
     leftover = budget_status(study.get_trials(deepcopy=False))["waiting"]
-    if leftover and any(c != 0 for c in codes):
+    if leftover and any(c != 0 for c, _ in outcomes):
         echo(f"[{name}] finishing {leftover} trial(s) in the driver")
+        t1 = time.perf_counter()
         run_worker(replace(tasks[0], label="d"), hooks, echo, propose=propose)
+        seconds += time.perf_counter() - t1
+    return seconds
 
 
-def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> SweepResult:
+def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
+                  ) -> Callable[[], SweepResult]:  # fmt: skip
+    """Run the study's workers; return its summary, to be run (here or in the background)."""
     cfg = task.cfg
     locks = lock_dir(task.tracking_uri, task.storage)
     with FileLock(locks / "setup.lock"):
@@ -314,7 +339,7 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> Sw
     t0 = time.perf_counter()
     try:
         with blas_threads(1 if task.deterministic else None):
-            _run_local(tasks, study, pool, hooks, echo, propose)
+            worker_seconds = _run_local(tasks, study, pool, hooks, echo, propose)
     except KeyboardInterrupt:
         _hand_back(study, storage, handler, client, parent_id, echo)
         raise
@@ -324,12 +349,17 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo) -> Sw
     repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
-    session = StudySession(wall, frozenset(ran), max(1, n_local), data, pool)
+    session = StudySession(wall, frozenset(ran), worker_seconds, data, pool)
+    return partial(_summarize, locks / f"{name}.lock", cfg, model, study, client,
+                   task.tracking_uri, parent_id, session, echo)  # fmt: skip
+
+
+def _summarize(lock: Path, cfg, model, study, client, uri: str, parent_id: str,
+               session: StudySession, echo) -> SweepResult:  # fmt: skip
     # One summary per study, whichever process of this machine gets there first; the other
     # finds it done (finalize_parent compares the study's fingerprint) and skips it.
-    with FileLock(locks / f"{name}.lock"):
-        return finalize_parent(cfg, model, study, client, task.tracking_uri, parent_id, session,
-                               echo)  # fmt: skip
+    with FileLock(lock):
+        return finalize_parent(cfg, model, study, client, uri, parent_id, session, echo)
 
 
 def _hand_back(study: Any, storage: Any, handler: Any, client, parent_id: str, echo) -> None:

@@ -152,7 +152,7 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
     """Start :func:`evaluate_family`; call the returned function for its DataFrame.
 
     With a :class:`~nnfs_lab.sweeps.pool.WorkerPool` the folds are scored in its processes
-    (one chunk of folds per process) while the caller goes on; without one they are scored
+    (one job per fold) while the caller goes on; without one they are scored
     when the result is asked for. Each fold is seeded alike wherever it runs, and every fit
     runs with one BLAS thread (as pool processes do), so the
     scores do not depend on where they were computed.
@@ -167,16 +167,18 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
 
     if pool is None or pool.size == 0:
         return lambda: frame(score_folds(cfg, family, params, data, folds))
-    from nnfs_lab.sweeps.pool import Job
+    from nnfs_lab.sweeps.pool import Job, PoolClosed
 
-    chunks = [folds[i :: pool.size] for i in range(pool.size)]
-    pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", score_folds,
-                               (cfg, family, params, data, chunk))
-                           for i, chunk in enumerate(chunks) if chunk])  # fmt: skip
+    # One job per fold: a process that is done takes the next, whatever each fold costs.
+    pending = pool.submit([Job(f"{cfg.name}-{family}-fold-{i}", score_folds,
+                               (cfg, family, params, data, [fold]))
+                           for i, fold in enumerate(folds)])  # fmt: skip
 
     def collect():
         try:
             return frame([row for rows in pending.results() for row in rows])
+        except PoolClosed:  # the sweep is being stopped: nothing to rescore
+            raise
         except RuntimeError as exc:  # a pool process died or a job failed: score them here
             warnings.warn(f"held-out folds of {family} rescored in the driver: {exc}",
                           stacklevel=2)  # fmt: skip

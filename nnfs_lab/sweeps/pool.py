@@ -30,7 +30,7 @@ from typing import Any
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.workers import WorkerTask, run_worker
 
-__all__ = ["PRELOAD", "Job", "PendingJobs", "WorkerPool"]
+__all__ = ["PRELOAD", "Job", "PendingJobs", "PoolClosed", "WorkerPool"]
 
 #: Seconds every live process must have been idle, after a death, before unanswered jobs are
 #: declared lost.
@@ -96,6 +96,10 @@ class Job:
     args: tuple = ()
 
 
+class PoolClosed(RuntimeError):
+    """The pool was closed (Ctrl-C, an error) while its jobs were awaited."""
+
+
 def _execute(item: WorkerTask | Job, hooks: SweepHooks | None) -> Any:
     if isinstance(item, Job):
         return item.fn(*item.args)
@@ -134,33 +138,38 @@ def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, env: dict[str, str])
         if task is None:
             return
         done.put(("start", os.getpid(), task.label))
-        code, result = 0, None
+        code, result, t0 = 0, None, time.perf_counter()
         try:
             result = _execute(task, hooks)
         except KeyboardInterrupt:
-            done.put(("done", os.getpid(), task.label, 130, None))
+            done.put(("done", os.getpid(), task.label, 130, None, time.perf_counter() - t0))
             raise
         except Exception:
             result = traceback.format_exc()
             if not isinstance(task, Job):
                 traceback.print_exc()
             code = 1
-        done.put(("done", os.getpid(), task.label, code, result))
+        done.put(("done", os.getpid(), task.label, code, result, time.perf_counter() - t0))
 
 
 class WorkerPool:
     """``n`` spawned worker processes, reused for every study of a sweep.
 
-    Use as a context manager; :meth:`run` runs one study's tasks and returns their exit codes.
+    Use as a context manager; :meth:`run` runs one study's tasks and returns their exit codes
+    and durations. :meth:`run` and :meth:`PendingJobs.results` may wait in different threads
+    (a study's summary awaits its folds while the next study runs).
     """
 
     def __init__(self, n: int, hooks: SweepHooks | None = None) -> None:
         ctx = _context()
         self._tasks, self._done = ctx.Queue(), ctx.Queue()
-        #: label -> (exit code, return value or traceback) of each finished task or job.
-        self._finished: dict[str, tuple[int | None, Any]] = {}
-        self._busy: dict[int, str] = {}
+        #: label -> (exit code, return value or traceback, seconds) of each finished task/job.
+        self._finished: dict[str, tuple[int | None, Any, float]] = {}
+        #: pid -> (label, when its start was heard) of each running task or job.
+        self._busy: dict[int, tuple[str, float]] = {}
         self._submitted = 0
+        self._closed = False
+        self._lock = threading.RLock()  # the result queue and the records above
         with _child_environment() as env:
             if ctx.get_start_method() == "forkserver":
                 from multiprocessing import forkserver
@@ -183,9 +192,10 @@ class WorkerPool:
         """Number of live worker processes (one that died is not replaced)."""
         return sum(p.is_alive() for p in self._started())
 
-    def run(self, tasks: list[WorkerTask], *,
-            while_waiting: Callable[[], Any] | None = None) -> list[int | None]:  # fmt: skip
-        """Run ``tasks`` (at most one per process) and wait; their exit codes, by task.
+    def run(self, tasks: list[WorkerTask], *, while_waiting: Callable[[], Any] | None = None
+            ) -> list[tuple[int | None, float]]:  # fmt: skip
+        """Run ``tasks`` (at most one per process) and wait; ``(exit code, seconds the
+        process spent on it)`` by task (jobs queued earlier run first, outside those seconds).
 
         ``while_waiting()`` is called every ``poll_seconds`` meanwhile (the driver proposes the
         next generation of a deterministic sweep there). A task whose process died gets -9.
@@ -194,14 +204,17 @@ class WorkerPool:
             self._tasks.put(t)
         poll = tasks[0].poll_seconds if tasks else 0.25
         self._wait([t.label for t in tasks], while_waiting, poll)
-        return [self._finished.pop(t.label, (None, None))[0] for t in tasks]
+        with self._lock:
+            done = [self._finished.pop(t.label, (None, None, 0.0)) for t in tasks]
+        return [(code, seconds) for code, _, seconds in done]
 
     def submit(self, jobs: list[Job]) -> PendingJobs:
         """Queue ``jobs`` (any number; each process takes the next when free) and return at
         once; :meth:`PendingJobs.results` waits for them. Each submission gets labels of its
         own, so a later submission never sees an earlier one's results."""
-        self._submitted += 1
-        jobs = [replace(j, label=f"{j.label}#{self._submitted}") for j in jobs]
+        with self._lock:
+            self._submitted += 1
+            jobs = [replace(j, label=f"{j.label}#{self._submitted}") for j in jobs]
         for j in jobs:
             self._tasks.put(j)
         return PendingJobs(self, [j.label for j in jobs])
@@ -210,17 +223,20 @@ class WorkerPool:
               poll: float) -> None:  # fmt: skip
         idle_since = None
         while any(label not in self._finished for label in labels):
+            if self._closed:
+                raise PoolClosed("the sweep's worker pool was closed")
             if while_waiting is not None:
                 while_waiting()
-            self._drain(poll)
-            alive = {p.pid for p in self._started() if p.is_alive()}
-            for pid, label in list(self._busy.items()):
-                if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
-                    self._finished[label] = (-9, None)
-                    del self._busy[pid]
-            if not alive:
-                self._lose(labels)
-            idle_since = self._lost_after_death(labels, alive, idle_since)
+            with self._lock:
+                self._drain(poll)
+                alive = {p.pid for p in self._started() if p.is_alive()}
+                for pid, (label, since) in list(self._busy.items()):
+                    if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
+                        self._finished[label] = (-9, None, time.monotonic() - since)
+                        del self._busy[pid]
+                if not alive:
+                    self._lose(labels)
+                idle_since = self._lost_after_death(labels, alive, idle_since)
 
     def _lost_after_death(self, labels: list[str], alive: set, idle_since: float | None):
         """A process that died before its "start" message left the queue took its job along:
@@ -238,7 +254,7 @@ class WorkerPool:
     def _lose(self, labels: list[str]) -> None:
         """Record the unanswered ``labels`` as killed."""
         for label in labels:
-            self._finished.setdefault(label, (-9, None))
+            self._finished.setdefault(label, (-9, None, 0.0))
 
     def _drain(self, timeout: float) -> None:
         try:
@@ -246,13 +262,14 @@ class WorkerPool:
         except queue.Empty:
             return
         if msg[0] == "start":
-            self._busy[msg[1]] = msg[2]
+            self._busy[msg[1]] = (msg[2], time.monotonic())
         else:
             self._busy.pop(msg[1], None)
-            self._finished[msg[2]] = (msg[3], msg[4])
+            self._finished[msg[2]] = (msg[3], msg[4], msg[5])
 
     def close(self, *, interrupt: bool = False) -> None:
         """Stop the processes: politely, or (``interrupt``) as Ctrl-C with a grace period."""
+        self._closed = True
         procs = [p for p in self._started() if p.pid is not None]
         if interrupt:
             _stop(procs)
@@ -282,12 +299,15 @@ class PendingJobs:
 
         Raises
         ------
+        PoolClosed
+            When the pool is closed first (its jobs will not be answered).
         RuntimeError
             When a job raised (its traceback in the message) or its process died.
         """
         pool = self._pool
         pool._wait(self._labels, None, poll)
-        done = [(label, *pool._finished.pop(label)) for label in self._labels]
+        with pool._lock:
+            done = [(label, *pool._finished.pop(label)[:2]) for label in self._labels]
         for label, code, result in done:
             if code != 0:
                 shown = label.rsplit("#", 1)[0]  # the caller's label

@@ -42,15 +42,17 @@ __all__ = [
 class StudySession:
     """What this session did to a study, as the summary needs it.
 
-    ``wall``: seconds of the worker phase; ``ran``: trial numbers it finished; ``workers``:
-    local workers; ``data``: the experiment's split (loaded again when None); ``pool``: the
+    ``wall``: seconds of the worker phase; ``ran``: trial numbers it finished;
+    ``worker_seconds``: the time local workers spent on the study, summed over processes (jobs
+    of another study that a process ran first are not in it); ``data``: the experiment's
+    split (loaded again when None); ``pool``: the
     sweep's :class:`~nnfs_lab.sweeps.pool.WorkerPool`, which scores the held-out folds
     (None: scored in this process).
     """
 
     wall: float
     ran: frozenset[int]
-    workers: int = 1
+    worker_seconds: float = 0.0
     data: SplitData | None = None
     pool: Any = None
 
@@ -72,12 +74,13 @@ class SweepResult:
     #: Seconds inside the estimators' training epochs, and in whole trials, this session.
     fit_seconds: float = 0.0
     trial_seconds: float = 0.0
-    workers: int = 1
+    #: Seconds the local workers spent on this study, summed over processes.
+    worker_seconds: float = 0.0
 
     @property
     def fit_share(self) -> float:
         """Share of the workers' time spent training (the rest is bookkeeping and idling)."""
-        busy = self.workers * self.wall_seconds
+        busy = self.worker_seconds
         return self.fit_seconds / busy if busy > 0 else math.nan
 
 
@@ -190,7 +193,7 @@ def _finalize(cfg: ExperimentConfig, model: ModelConfig, study: Any, client, uri
     result = SweepResult(cfg.name, model.family, study.study_name, run.info.experiment_id,
                          parent_id, len(session.ran), session.wall, counts,
                          fit_seconds=fit, trial_seconds=busy,
-                         workers=session.workers)  # fmt: skip
+                         worker_seconds=session.worker_seconds)  # fmt: skip
     _log_wall(client, parent_id, session.wall, len(session.ran))
     tags: dict[str, Any] = {f"nnfs_lab.trials_{k.lower()}": v for k, v in counts.items()}
     tags["nnfs_lab.objective"] = cfg.objective
@@ -248,5 +251,8 @@ def summary_table(results: Sequence[SweepResult]) -> str:
             f"{c.get('PRUNED', 0):>6} {c.get('FAIL', 0):>6} {c.get('STALE', 0):>7} {best:>8} "
             f"{r.wall_seconds:>7.1f} {share:>7}"
         )
-    lines.append("fitting: share of the workers' time (workers x wall) spent in training epochs")
+    lines.append(
+        "fitting: share of the workers' time on the study (summed over processes) "
+        "spent in training epochs"
+    )
     return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""Study summaries beside the next study's trials.
+
+A study's summary (held-out folds, figures, the refit model, MLflow logging) and an
+experiment's comparison used to keep the machine partly idle: the driver drew while the pool
+scored folds, then one of them waited for the other, and the next study started only then.
+:class:`Summaries` runs them one at a time, in order, in a background thread of the driver
+while the next study's workers train, so both keep the cores busy (the held-out folds queue in
+the pool behind the running study's trials). Without a pool (one worker, in the driver) each
+runs at once, as before.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import TypeVar
+
+__all__ = ["Summaries"]
+
+T = TypeVar("T")
+
+
+class Summaries:
+    """Run ``fn()`` callables in submission order; :meth:`wait` waits for all of them.
+
+    ``background=True`` runs them in one daemon thread (a stopped sweep does not wait for a
+    summary in flight: its study is summarized again by the next run); otherwise at once, in
+    the caller's thread. A summary that raised makes the next :meth:`submit` or :meth:`wait`
+    raise its error; the summaries after it are not run.
+    """
+
+    def __init__(self, *, background: bool) -> None:
+        self._background = background
+        self._futures: list[Future] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, fn: Callable[[], T]) -> Future:
+        """Queue ``fn`` after the summaries submitted before it; its future result."""
+        self._raise_failed()
+        future: Future = Future()
+        self._futures.append(future)
+        if not self._background:
+            future.set_result(fn())  # raises here, as the summary itself would
+            return future
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="nnfs-lab-summaries",
+                                            daemon=True)  # fmt: skip
+            self._thread.start()
+        self._queue.put((future, fn))
+        return future
+
+    def wait(self) -> None:
+        """Wait for every summary submitted so far; raise the first one's error."""
+        for f in self._futures:
+            f.result()
+
+    def _raise_failed(self) -> None:
+        for f in self._futures:
+            if f.done() and f.exception() is not None:
+                raise f.exception()
+
+    def _serve(self) -> None:
+        failed = False
+        while True:
+            future, fn = self._queue.get()
+            if failed:  # an earlier summary failed: the sweep stops at its error
+                future.cancel()
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # handed to the driver's thread by wait()/submit()
+                future.set_exception(exc)
+                failed = True

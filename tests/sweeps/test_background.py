@@ -1,0 +1,65 @@
+"""Summaries run in order, one at a time, beside the caller (or at once without a pool)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from nnfs_lab.sweeps.background import Summaries
+
+
+def test_background_summaries_run_in_order_one_at_a_time_beside_the_caller():
+    summaries = Summaries(background=True)
+    running, log, release = [], [], threading.Event()
+
+    def summary(i):
+        def run():
+            running.append(i)
+            assert len(running) == 1, "two summaries ran at once"
+            release.wait(5)
+            log.append((i, threading.current_thread().name))
+            running.remove(i)
+            return i * 10
+
+        return run
+
+    futures = [summaries.submit(summary(i)) for i in range(3)]
+    assert log == []  # submit returned while the first summary still waits
+    release.set()
+    summaries.wait()
+    assert [f.result() for f in futures] == [0, 10, 20]
+    assert [i for i, _ in log] == [0, 1, 2]
+    assert {name for _, name in log} == {"nnfs-lab-summaries"}
+
+
+def test_a_failed_summary_stops_the_rest_and_raises_in_the_caller():
+    summaries = Summaries(background=True)
+    ran = []
+
+    def boom():
+        raise ValueError("summary broke")
+
+    summaries.submit(boom)
+    summaries.submit(lambda: ran.append("after"))
+    with pytest.raises(ValueError, match="summary broke"):
+        summaries.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            summaries.submit(lambda: None)
+        except ValueError:
+            break  # the next submit reports it too
+        time.sleep(0.01)
+    else:
+        pytest.fail("submit did not report the failed summary")
+    assert ran == []
+
+
+def test_without_background_each_summary_runs_at_once_in_the_caller():
+    summaries = Summaries(background=False)
+    future = summaries.submit(lambda: threading.current_thread().name)
+    assert future.done() and future.result() == threading.current_thread().name
+    with pytest.raises(KeyError):
+        summaries.submit(lambda: {}["missing"])
