@@ -16,7 +16,7 @@ from typing import Any
 from nnfs_lab.nn import logs
 from nnfs_lab.sweeps.protocol import TRAIN_LOSS, VAL_ACCURACY, VAL_LOSS
 
-__all__ = ["log_boundary_frames", "log_trial_curves", "study_plots"]
+__all__ = ["log_boundary_frames", "log_trial_curves", "plot_importances", "study_plots"]
 
 #: MLflow metric -> the key plots.plot_learning_curves reads.
 _CURVE_KEYS = {TRAIN_LOSS: logs.LOSS, VAL_LOSS: logs.VAL_LOSS, VAL_ACCURACY: logs.VAL_SCORE,
@@ -27,7 +27,7 @@ def _save(fig: Any, path: Path, dpi: int) -> Path:
     import matplotlib.pyplot as plt
 
     fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    plt.close(fig)  # a no-op for a Figure made without pyplot
     return path
 
 
@@ -58,39 +58,58 @@ def log_trial_curves(client: Any, run_id: str, title: str) -> bool:
     return True
 
 
+def plot_importances(importances: dict[str, float], title: str) -> Any:
+    """Hyperparameter importances (already computed) as a horizontal bar chart, largest on top."""
+    from matplotlib.figure import Figure
+
+    names = list(importances)[::-1]
+    fig = Figure(figsize=(6.4, 0.4 * len(names) + 1.2))
+    ax = fig.add_subplot()
+    bars = ax.barh(names, [importances[n] for n in names], color="tab:blue")
+    ax.bar_label(bars, fmt="%.2f", padding=3, fontsize=8)
+    ax.set_xlabel("importance (share of the objective's variance)")
+    ax.set_xlim(0, max(1e-9, *importances.values()) * 1.15)
+    ax.set_title(title, loc="left", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def study_plots(
-    study: Any, seed: int, out: Path, skipped: Callable[[str, str], None]
+    study: Any,
+    out: Path,
+    skipped: Callable[[str, str], None],
+    *,
+    importances: dict[str, float] | None,
+    importance_title: str,
 ) -> list[Path]:
-    """Optuna's optimization history, fANOVA importances and intermediate values as PNGs.
+    """Optuna's optimization history and intermediate values, and the ``importances`` (computed
+    once by the caller, who also logs them as metrics) as PNGs.
 
     ``skipped(name, reason)`` is told about each figure that could not be drawn (e.g.
-    importances need two completed trials).
+    importances need two completed trials: ``importances`` is None then).
     """
-    import optuna
     import optuna.visualization.matplotlib as vis
 
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     makers = {
-        "optimization_history.png": (lambda: vis.plot_optimization_history(study), None),
-        "param_importances.png": (
-            lambda: vis.plot_param_importances(study, evaluator=evaluator),
-            f"Hyperparameter importances, fANOVA (seed {seed})",
-        ),
-        "intermediate_values.png": (lambda: vis.plot_intermediate_values(study), None),
+        "optimization_history.png": lambda: vis.plot_optimization_history(study),
+        "intermediate_values.png": lambda: vis.plot_intermediate_values(study),
     }
     paths = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ExperimentalWarning on every matplotlib plot
-        for name, (make, title) in makers.items():
+        for name, make in makers.items():
             try:
                 ax = make()
                 ax0 = ax if hasattr(ax, "figure") else ax.flat[0]
-                if title:
-                    ax0.set_title(title, loc="left", fontsize=10)  # replaces Optuna's
                 ax0.figure.tight_layout()
                 paths.append(_save(ax0.figure, out / name, 90))
             except Exception as exc:
                 skipped(name, str(exc))
+    if importances:
+        paths.append(_save(plot_importances(importances, importance_title),
+                           out / "param_importances.png", 90))  # fmt: skip
+    else:
+        skipped("param_importances.png", "no importances (fewer than two completed trials?)")
     return paths
 
 

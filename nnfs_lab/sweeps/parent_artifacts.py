@@ -35,7 +35,10 @@ def trials_table(study: Any):
     return df
 
 
-def _log_importances(study: Any, cfg: ExperimentConfig, client, parent_id: str) -> None:
+def _log_importances(study: Any, cfg: ExperimentConfig, client, parent_id: str):
+    """fANOVA importances of every parameter, logged as ``importance.<name>`` metrics; the
+    dict (largest first), or None when they cannot be computed (fewer than two completed
+    trials, say). Computed once: the importance figure draws these."""
     import optuna
 
     method = f"fANOVA (optuna FanovaImportanceEvaluator, seed={cfg.seed})"
@@ -44,9 +47,10 @@ def _log_importances(study: Any, cfg: ExperimentConfig, client, parent_id: str) 
     try:
         imp = optuna.importance.get_param_importances(study, evaluator=evaluator)
     except Exception:  # e.g. fewer than two completed trials
-        return
+        return None
     metrics = [(f"importance.{k}", float(v), 0) for k, v in imp.items()]
     tracking.log_batch_chunked(client, parent_id, metrics=metrics)
+    return dict(imp)
 
 
 def best_trials(study: Any, top_k: int = 5) -> list:
@@ -107,8 +111,14 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
     def skipped(name: str, reason: str) -> None:
         client.set_tag(parent_id, f"nnfs_lab.plot_skipped.{name}", reason[:500])
 
-    arts += study_plots(study, cfg.seed, tmp, skipped)
-    _log_importances(study, cfg, client, parent_id)
+    importances = _log_importances(study, cfg, client, parent_id)
+    arts += study_plots(
+        study,
+        tmp,
+        skipped,
+        importances=importances,
+        importance_title=f"Hyperparameter importances, fANOVA (seed {cfg.seed})",
+    )
     if cfg.trial_plots:
         _best_trial_curves(study, client)
     model = _shipped_model(cfg, family, params, data, client, parent_id, tmp)
