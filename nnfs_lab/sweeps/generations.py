@@ -16,6 +16,7 @@ crash between two enqueues is repaired by enqueuing the missing slots again.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -108,14 +109,20 @@ def propose_next(study: Any, cfg: ExperimentConfig, model: ModelConfig) -> int:
 
 
 class _EarlierGenerations:
-    """A view of a study that shows only the trials of generations before ``generation``."""
+    """A view of a study that shows only the trials of generations before ``generation``.
+
+    Read once: those trials have all finished before generation ``generation`` was proposed,
+    so they cannot change while it runs (the pruner asks every few epochs of every trial).
+    """
 
     def __init__(self, study: Any, generation: float) -> None:
         self._study, self._generation = study, generation
+        self._trials = [t for t in study.get_trials(deepcopy=False)
+                        if trial_order(t)[0] < generation]  # fmt: skip
 
     def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[Any]:
-        trials = self._study.get_trials(deepcopy=deepcopy, states=states)
-        return [t for t in trials if trial_order(t)[0] < self._generation]
+        trials = [t for t in self._trials if states is None or t.state in states]
+        return copy.deepcopy(trials) if deepcopy else trials
 
     @property
     def trials(self) -> list[Any]:
@@ -130,14 +137,19 @@ class GenerationPruner:
 
     Trials without a generation (asynchronous sweeps) are judged by the wrapped pruner as usual.
     Suits pruners that compare with other trials' values (median, percentile); the wrapped
-    pruner must not write to the study.
+    pruner must not write to the study. The earlier generations are read once per study and
+    generation (:class:`_EarlierGenerations`).
     """
 
     def __init__(self, pruner: Any) -> None:
         self.pruner = pruner
+        self._view: tuple[tuple[str, float], _EarlierGenerations] | None = None
 
     def prune(self, study: Any, trial: Any) -> bool:
         generation = trial.user_attrs.get(ATTR_GENERATION)
         if generation is None:
             return self.pruner.prune(study, trial)
-        return self.pruner.prune(_EarlierGenerations(study, generation), trial)
+        key = (study.study_name, generation)
+        if self._view is None or self._view[0] != key:
+            self._view = (key, _EarlierGenerations(study, generation))
+        return self.pruner.prune(self._view[1], trial)
