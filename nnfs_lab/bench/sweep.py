@@ -4,8 +4,9 @@ Each run is :func:`nnfs_lab.sweeps.sweep` itself, the function ``make sweep`` ca
 experiment file (by default ``experiments/spiral.toml``: its data, search space, pruner and
 budget; ``--quick`` shrinks the budget) in a fresh directory holding a new MLflow sqlite store
 and a new Optuna journal, with ``compare=False`` (the comparison run is a report, not a cost of
-the sweep). Runs alternate worker counts (1 2 2 1) so that a change in the machine's load
-affects both counts alike.
+the sweep) and ``overlap_summaries=False`` (no study's summary runs beside the next study's
+trials, so each phase is timed alone). Runs alternate worker counts (1 2 2 1) so that a change
+in the machine's load affects both counts alike.
 
 What is measured, and where it comes from:
 
@@ -22,11 +23,9 @@ What is measured, and where it comes from:
 *Bookkeeping per trial* is the mean of ``duration - fit_seconds``: sampling, the MLflow child
 run, pruner reports, the trial's final logging, Optuna's bookkeeping (validation scoring at the
 logged epochs is part of the protocol's training loop, in ``fit_seconds``). The *bookkeeping
-share* is ``1 - sum(fit_seconds) / worker seconds``, where worker seconds are the time the
-processes spent on the study's worker tasks, summed (``SweepResult.worker_seconds``; the
-previous study's held-out folds, which run in the same processes beside this study, are not
-in it): all the worker time not spent training, which also counts waiting for the next
-generation and on the storages (reported apart as the share outside trials).
+share* is ``1 - sum(fit_seconds) / (workers * wall)``: all the worker time not spent training,
+which also counts waiting for the next generation, a process idle while the other runs the
+study's last trial, and waiting on the storages (reported apart as the share outside trials).
 """
 
 from __future__ import annotations
@@ -125,8 +124,6 @@ def _family_part(result: Any, journal: Path, tracking_uri: str, workers: int) ->
         "wall_seconds": result.wall_seconds,
         # The driver starts no more local workers than there are trials to run.
         "workers": max(1, min(workers, result.trials_run)),
-        # What the processes spent on this study's tasks (not on the previous study's folds).
-        "worker_seconds": result.worker_seconds,
         "mlflow_child_runs": count_child_runs(
             tracking_uri, result.experiment_id, result.parent_run_id
         ),
@@ -180,6 +177,8 @@ def run_sweep(
             families=list(families) if families else None,
             echo=log.append,
             compare=False,
+            # Each study's phase alone: a summary beside it would take cores its trials need.
+            overlap_summaries=False,
         )
         driver_seconds = time.perf_counter() - t0
     if not results:
@@ -215,7 +214,7 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     trials = [t for p in parts for t in p["trials"]]
     timed = [t for t in trials if t["fit_seconds"] is not None]
     wall = sum(p["wall_seconds"] for p in parts)
-    worker_seconds = sum(p["worker_seconds"] for p in parts)
+    worker_seconds = sum(p["workers"] * p["wall_seconds"] for p in parts)
     fit = sum(t["fit_seconds"] for t in timed)
     inside = sum(t["seconds"] for t in timed)
     n = len(timed)

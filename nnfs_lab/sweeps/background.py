@@ -11,13 +11,14 @@ runs at once, as before.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["Summaries"]
+__all__ = ["Summaries", "abandon", "draws_off_screen"]
 
 T = TypeVar("T")
 
@@ -36,6 +37,7 @@ class Summaries:
         self._futures: list[Future] = []
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def submit(self, fn: Callable[[], T]) -> Future:
         """Queue ``fn`` after the summaries submitted before it; its future result."""
@@ -57,6 +59,13 @@ class Summaries:
         for f in self._futures:
             f.result()
 
+    def stop(self, grace: float) -> None:
+        """Run no queued summary; give the one in flight ``grace`` seconds to end."""
+        self._stopping = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=grace)
+
     def _raise_failed(self) -> None:
         for f in self._futures:
             if f.done() and f.exception() is not None:
@@ -65,8 +74,11 @@ class Summaries:
     def _serve(self) -> None:
         failed = False
         while True:
-            future, fn = self._queue.get()
-            if failed:  # an earlier summary failed: the sweep stops at its error
+            item = self._queue.get()
+            if item is None:  # stop(): everything before it is cancelled below
+                return
+            future, fn = item
+            if failed or self._stopping:  # an earlier one failed, or the sweep is stopping
                 future.cancel()
                 continue
             try:
@@ -74,3 +86,26 @@ class Summaries:
             except BaseException as exc:  # handed to the driver's thread by wait()/submit()
                 future.set_exception(exc)
                 failed = True
+
+
+def draws_off_screen() -> bool:
+    """Whether matplotlib draws with Agg: summaries use pyplot (Optuna's plots), which only a
+    non-interactive backend allows outside the main thread. The CLI and pool select Agg."""
+    import matplotlib
+
+    return matplotlib.get_backend().lower() == "agg"
+
+
+def abandon(summaries: Summaries, results: list[tuple[str, Future]], client: Any,
+            pool: Any) -> None:  # fmt: skip
+    """After Ctrl-C or an error: stop the pool (a summary awaiting its folds ends), give the
+    summary in flight a few seconds, and end as KILLED the parent runs (``results``: parent run
+    id, future summary) of studies left unsummarized; the next run summarizes them (their
+    fingerprint was not recorded)."""
+    if pool is not None:
+        pool.close(interrupt=True)
+    summaries.stop(grace=10.0)
+    for parent_id, future in results:
+        if not future.done() or future.cancelled() or future.exception() is not None:
+            with contextlib.suppress(Exception):
+                client.set_terminated(parent_id, status="KILLED")

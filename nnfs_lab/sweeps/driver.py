@@ -32,7 +32,7 @@ from nnfs_lab.sweeps.attrs import (
     STUDY_PARENT_RUN_ID,
     STUDY_TRACKING_URI,
 )
-from nnfs_lab.sweeps.background import Summaries
+from nnfs_lab.sweeps.background import Summaries, abandon, draws_off_screen
 from nnfs_lab.sweeps.budget import budget_status, enqueue_slots
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.data import prepare_data
@@ -98,6 +98,7 @@ def sweep(
     heartbeat_interval: int = 10,
     grace_period: int = 30,
     deterministic: bool = True,
+    overlap_summaries: bool = True,
 ) -> list[SweepResult]:
     """Run (or resume) the sweeps of each experiment and log the comparison.
 
@@ -138,6 +139,12 @@ def sweep(
     ------
     nnfs_lab.tracking.StoreError
         When the tracking store or the Optuna storage cannot be reached.
+
+    With ``workers > 1`` and ``overlap_summaries``, a study's summary (and an experiment's
+    comparison) runs in a background thread while the next study's workers train, when
+    matplotlib draws off-screen (Agg, as the CLI selects): pyplot may not be used outside the
+    main thread of an interactive backend. ``make bench`` turns it off to time study phases
+    with nothing else running beside them.
     """
     import optuna
 
@@ -172,14 +179,27 @@ def sweep(
                 echo=echo,
                 compare=compare,
                 task_args=task_args,
+                overlap=pooled and overlap_summaries and draws_off_screen(),
             )
 
 
 def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
-               task_args) -> list[SweepResult]:  # fmt: skip
-    # A study's summary runs beside the next study's trials when there is a pool to train them.
-    summaries = Summaries(background=pool is not None)
-    results = []
+               task_args, overlap: bool) -> list[SweepResult]:  # fmt: skip
+    # A study's summary runs beside the next study's trials (overlap: there is a pool).
+    summaries = Summaries(background=overlap)
+    results: list[tuple[str, Any]] = []  # (parent run id, future SweepResult)
+    try:
+        _submit_all(cfgs, client, uri, spec, locks, pool, summaries, results, families=families,
+                    hooks=hooks, echo=echo, compare=compare, task_args=task_args)  # fmt: skip
+        summaries.wait()
+    except BaseException:
+        abandon(summaries, results, client, pool)
+        raise
+    return [r.result() for _, r in results]
+
+
+def _submit_all(cfgs, client, uri, spec, locks, pool, summaries, results, *, families, hooks,
+                echo, compare, task_args) -> None:  # fmt: skip
     for cfg in cfgs:
         # The data first: a data set that cannot be loaded (offline download, say) fails
         # before anything is created in the stores; the summaries reuse it.
@@ -194,17 +214,11 @@ def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, c
                 grace_period=task_args["grace_period"],
                 deterministic=task_args["deterministic"] and cfg.budget.n_trials is not None,
             )  # fmt: skip
-            results.append(
-                summaries.submit(
-                    _sweep_family(
-                        task, model, exp_id, client, data, pool=pool, hooks=hooks, echo=echo
-                    )
-                )
-            )
+            parent_id, summary = _sweep_family(task, model, exp_id, client, data, pool=pool,
+                                               hooks=hooks, echo=echo)  # fmt: skip
+            results.append((parent_id, summaries.submit(summary)))
         if compare:  # after the experiment's summaries (it reads them), beside the next study
             summaries.submit(partial(_compare, client, exp_id, echo))
-    summaries.wait()
-    return [r.result() for r in results]
 
 
 def _compare(client, exp_id: str, echo: Callable[[str], None]) -> None:
@@ -308,8 +322,9 @@ def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) 
 
 
 def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
-                  ) -> Callable[[], SweepResult]:  # fmt: skip
-    """Run the study's workers; return its summary, to be run (here or in the background)."""
+                  ) -> tuple[str, Callable[[], SweepResult]]:  # fmt: skip
+    """Run the study's workers; return its parent run id and its summary, to be run (here or
+    in the background)."""
     cfg = task.cfg
     locks = lock_dir(task.tracking_uri, task.storage)
     with FileLock(locks / "setup.lock"):
@@ -350,8 +365,8 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
     session = StudySession(wall, frozenset(ran), worker_seconds, data, pool)
-    return partial(_summarize, locks / f"{name}.lock", cfg, model, study, client,
-                   task.tracking_uri, parent_id, session, echo)  # fmt: skip
+    return parent_id, partial(_summarize, locks / f"{name}.lock", cfg, model, study, client,
+                              task.tracking_uri, parent_id, session, echo)  # fmt: skip
 
 
 def _summarize(lock: Path, cfg, model, study, client, uri: str, parent_id: str,

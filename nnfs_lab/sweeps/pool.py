@@ -24,7 +24,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from nnfs_lab.sweeps.objective import SweepHooks
@@ -132,24 +132,25 @@ def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, env: dict[str, str])
         return
     while _parent_alive():
         try:
-            task = tasks.get(timeout=1.0)
+            item = tasks.get(timeout=1.0)
         except queue.Empty:
             continue
-        if task is None:
+        if item is None:
             return
-        done.put(("start", os.getpid(), task.label))
+        key, task = item  # key: unique per submission, whatever the task's own label
+        done.put(("start", os.getpid(), key))
         code, result, t0 = 0, None, time.perf_counter()
         try:
             result = _execute(task, hooks)
         except KeyboardInterrupt:
-            done.put(("done", os.getpid(), task.label, 130, None, time.perf_counter() - t0))
+            done.put(("done", os.getpid(), key, 130, None, time.perf_counter() - t0))
             raise
         except Exception:
             result = traceback.format_exc()
             if not isinstance(task, Job):
                 traceback.print_exc()
             code = 1
-        done.put(("done", os.getpid(), task.label, code, result, time.perf_counter() - t0))
+        done.put(("done", os.getpid(), key, code, result, time.perf_counter() - t0))
 
 
 class WorkerPool:
@@ -200,24 +201,29 @@ class WorkerPool:
         ``while_waiting()`` is called every ``poll_seconds`` meanwhile (the driver proposes the
         next generation of a deterministic sweep there). A task whose process died gets -9.
         """
-        for t in tasks:
-            self._tasks.put(t)
+        keys = self._queue_items(tasks)
         poll = tasks[0].poll_seconds if tasks else 0.25
-        self._wait([t.label for t in tasks], while_waiting, poll)
+        self._wait(keys, while_waiting, poll)
         with self._lock:
-            done = [self._finished.pop(t.label, (None, None, 0.0)) for t in tasks]
+            done = [self._finished.pop(k, (None, None, 0.0)) for k in keys]
         return [(code, seconds) for code, _, seconds in done]
 
     def submit(self, jobs: list[Job]) -> PendingJobs:
         """Queue ``jobs`` (any number; each process takes the next when free) and return at
-        once; :meth:`PendingJobs.results` waits for them. Each submission gets labels of its
-        own, so a later submission never sees an earlier one's results."""
+        once; :meth:`PendingJobs.results` waits for them."""
+        return PendingJobs(self, self._queue_items(jobs))
+
+    def _queue_items(self, items: list[WorkerTask | Job]) -> list[str]:
+        """Queue ``items`` under keys of their own (``label#n``): a later submission never
+        sees an earlier one's results, whatever their labels (every study has a task "0")."""
+        if self._closed:
+            raise PoolClosed("the sweep's worker pool is closed")
         with self._lock:
             self._submitted += 1
-            jobs = [replace(j, label=f"{j.label}#{self._submitted}") for j in jobs]
-        for j in jobs:
-            self._tasks.put(j)
-        return PendingJobs(self, [j.label for j in jobs])
+            keys = [f"{item.label}#{self._submitted}" for item in items]
+        for key, item in zip(keys, items):
+            self._tasks.put((key, item))
+        return keys
 
     def _wait(self, labels: list[str], while_waiting: Callable[[], Any] | None,
               poll: float) -> None:  # fmt: skip
@@ -272,6 +278,10 @@ class WorkerPool:
         self._closed = True
         procs = [p for p in self._started() if p.pid is not None]
         if interrupt:
+            # Queued items nobody will read must not hold this process at exit (the queue's
+            # feeder thread would wait on a full pipe forever).
+            self._tasks.cancel_join_thread()
+            self._done.cancel_join_thread()
             _stop(procs)
             return
         for _ in procs:
@@ -306,6 +316,8 @@ class PendingJobs:
         """
         pool = self._pool
         pool._wait(self._labels, None, poll)
+        if pool._closed:  # killed by the close itself (-9, 130): nothing to rescore
+            raise PoolClosed("the sweep's worker pool was closed")
         with pool._lock:
             done = [(label, *pool._finished.pop(label)[:2]) for label in self._labels]
         for label, code, result in done:

@@ -31,12 +31,11 @@ def test_budget_config_skips_a_key_the_file_does_not_set(tmp_path):
     assert parsed["split"] == {"cv": 2}
 
 
-def _part(family, wall, trials, workers=1, worker_seconds=None):
+def _part(family, wall, trials, workers=1):
     return {
         "family": family,
         "wall_seconds": wall,
         "workers": workers,
-        "worker_seconds": workers * wall if worker_seconds is None else worker_seconds,
         "trials": [
             {"number": i, "state": s, "seconds": d, "fit_seconds": f}
             for i, (s, d, f) in enumerate(trials)
@@ -47,12 +46,12 @@ def _part(family, wall, trials, workers=1, worker_seconds=None):
 def test_summarize_pools_totals_then_rates():
     parts = [
         _part("nnfs", 2.0, [("COMPLETE", 0.5, 0.4), ("PRUNED", 0.3, 0.2)]),
-        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2, worker_seconds=2.0),
+        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2),
     ]
     s = summarize(parts)
     assert s["trials"] == 3 and s["counts"] == {"COMPLETE": 2, "PRUNED": 1}
     assert s["bookkeeping_ms_per_trial"] == pytest.approx(1000 * (1.7 - 1.0) / 3)
-    # Worker time: the processes' seconds on the studies' tasks, 2.0 s + 2.0 s.
+    # Worker time: 1 x 2.0 s + 2 x 1.0 s.
     assert s["bookkeeping_share"] == pytest.approx(1 - 1.0 / 4.0)
     assert s["outside_trials_share"] == pytest.approx(1 - 1.7 / 4.0)
     assert s["trials_per_minute"] == pytest.approx(60 * 3 / 3.0)
@@ -104,6 +103,7 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
     res = measure_sweep(n_trials=2, max_epochs=3, order=(1,), families=["nnfs"], workdir=tmp_path)
     assert len(calls) == 1
     assert calls[0]["compare"] is False and calls[0]["workers"] == 1
+    assert calls[0]["overlap_summaries"] is False
     assert calls[0]["tracking_uri"] == f"sqlite:///{tmp_path / 'run0-w1' / 'mlflow.db'}"
     assert res["families"] == ["nnfs"] and res["max_epochs"] == 3 and res["n_trials"] == 2
     assert len(res["store_seconds"]) == 1 and res["store_seconds"][0] > 0

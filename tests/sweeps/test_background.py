@@ -63,3 +63,31 @@ def test_without_background_each_summary_runs_at_once_in_the_caller():
     assert future.done() and future.result() == threading.current_thread().name
     with pytest.raises(KeyError):
         summaries.submit(lambda: {}["missing"])
+
+
+def test_stop_runs_nothing_queued_and_abandon_ends_unsummarized_parents_killed():
+    from nnfs_lab.sweeps.background import abandon
+
+    summaries = Summaries(background=True)
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(5)
+        return "done"
+
+    first = summaries.submit(slow)
+    queued = summaries.submit(lambda: "never")
+    started.wait(5)
+
+    class Client:
+        ended = {}
+
+        def set_terminated(self, run_id, status):
+            self.ended[run_id] = status
+
+    client = Client()
+    threading.Timer(0.2, release.set).start()  # the summary in flight ends within the grace
+    abandon(summaries, [("p1", first), ("p2", queued)], client, pool=None)
+    assert first.result() == "done" and queued.cancelled()
+    assert client.ended == {"p2": "KILLED"}

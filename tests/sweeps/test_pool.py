@@ -174,3 +174,32 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except FileNotFoundError:  # reaped meanwhile
         return False
+
+
+def _close_with_big_jobs_queued() -> None:  # runs in a child python
+    import time
+
+    pool = WorkerPool(1)
+    pool.submit([Job("busy", time.sleep, (30,))])
+    pool.submit([Job(f"big-{i}", len, (b"x" * 2_000_000,)) for i in range(4)])
+    time.sleep(1.0)  # the busy job has started; the big ones fill the pipe
+    pool.close(interrupt=True)
+
+
+def test_an_interrupted_pool_with_queued_jobs_lets_its_creator_exit():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_pool as t; "
+            "t._close_with_big_jobs_queued()")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], timeout=60)
+    assert done.returncode == 0
+
+
+def test_a_closed_pool_takes_no_more_jobs():
+    from nnfs_lab.sweeps.pool import PoolClosed
+
+    with WorkerPool(1) as p:
+        pass
+    with pytest.raises(PoolClosed, match="closed"):
+        p.submit([Job("late", _square_and_pid, (2,))])
