@@ -132,3 +132,42 @@ def test_ctrl_c_with_two_workers_leaves_nothing_running(tmp_cwd, tiny_config, su
     assert not [t for t in _study(tmp_cwd, "halt-nnfs").trials if t.state.name == "RUNNING"]
     _, runs = _runs(tmp_cwd, "halt")
     assert not [r for r in runs if r.info.status == "RUNNING"]
+
+
+def test_ctrl_c_while_a_summary_runs_beside_the_next_study_and_the_rerun_completes(
+    tmp_cwd, tiny_config, subprocess_env, python
+):
+    # nnfs first, then mlp: nnfs's summary (its held-out folds queued in the pool behind
+    # mlp's workers) runs in the driver's background thread when Ctrl-C comes.
+    cfg = tiny_config("halt2", n_trials=6, max_epochs=300, plots=False)
+    with open(tmp_cwd / "sweep.log", "w") as log:
+        proc = subprocess.Popen(_cmd(python, "sweep", str(cfg), "--workers", "2"),
+                                cwd=tmp_cwd, env=subprocess_env, stdout=log, stderr=log,
+                                start_new_session=True)  # fmt: skip
+    try:
+        _wait_for(
+            lambda: (
+                _study_exists(tmp_cwd, "halt2-mlp")
+                and any(t.state.name == "RUNNING" for t in _study(tmp_cwd, "halt2-mlp").trials)
+            )
+        )
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        stopped_in = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (tmp_cwd / "sweep.log").read_text()
+    assert stopped_in < 30, f"took {stopped_in:.0f}s to stop"
+    _, runs = _runs(tmp_cwd, "halt2")
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    rerun = subprocess.run(_cmd(python, "sweep", str(cfg), "--workers", "2"), cwd=tmp_cwd,
+                           env=subprocess_env, capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    client, runs = _runs(tmp_cwd, "halt2")
+    parents = [r for r in runs if r.data.tags.get("nnfs_lab.finalized")]
+    assert {r.data.tags.get(tracking.TAG_FAMILY) for r in parents} == {"nnfs", "mlp"}
+    assert all(r.info.status == "FINISHED" for r in parents)
+    assert any(r.info.run_name == "comparison" for r in runs)
