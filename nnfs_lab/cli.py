@@ -357,13 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nnfs-lab``; returns the exit status."""
-    # Process-wide defaults, set here at the entry point and nowhere in the library: no usage
-    # telemetry from MLflow, no GUI backend for plots, and no two "View run" lines per ended
-    # run from a tracking server (hundreds per sweep, drowning the progress lines).
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # Process-wide defaults, set here at the entry point and nowhere in the library (importing
+    # the constant loads no MLflow: it must not be imported before them).
+    from nnfs_lab.tracking import PROCESS_DEFAULTS
+
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     parser = build_parser()
     args = parser.parse_args(argv)
     from nnfs_lab.datasets import DownloadError

@@ -227,7 +227,8 @@ class DecisionBoundaryRecorder:
             image.set_data(proba_image(proba.astype(np.float64), self.resolution))
             ax.set_title(_frame_title(epoch, logs))
             canvas.draw()
-            fig.set_layout_engine("none")  # laid out by the first frame; the rest reuse it
+            if not rendered:
+                fig.set_layout_engine("none")  # laid out by the first frame; the rest reuse it
             rendered.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
         self._rendered = (dpi, rendered)
         return rendered

@@ -163,7 +163,10 @@ def sweep(
         # (seconds) while this process creates the store and the first study.
         pooled = workers > 1
         # With a pool, this process trains only beside it (refits, folds it falls back on):
-        # one BLAS thread for the whole sweep, whatever thread sets or restores it inside.
+        # one BLAS thread for the whole sweep. The setting is process-wide: without this outer
+        # block the driver's thread, leaving its own block, would lift the limit under a summary
+        # refitting in the background (and OpenBLAS ignored a restore issued from a thread other
+        # than the one that lowered it, measured), so the limit is held here, by this thread.
         with WorkerPool(workers, hooks) if pooled else contextlib.nullcontext() as pool, \
                 blas_threads(1 if pooled else None):  # fmt: skip
             client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))

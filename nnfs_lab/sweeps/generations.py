@@ -116,7 +116,7 @@ class _EarlierGenerations:
     """
 
     def __init__(self, study: Any, generation: float) -> None:
-        self._study, self._generation = study, generation
+        self._study = study
         self._trials = [t for t in study.get_trials(deepcopy=False)
                         if trial_order(t)[0] < generation]  # fmt: skip
 

@@ -125,14 +125,13 @@ def _then(ctx: TrialContext, trial, rec: TrialRecord, *, fold: int) -> Callable:
 def _evaluate(ctx: TrialContext, data: SplitData, trial, params, rec: TrialRecord) -> float:
     cfg = ctx.cfg
     fam = get_family(ctx.family)
-    every = EpochProtocol.needs_every_epoch(cfg.protocol)
     for k in range(len(data.folds)):
         X_tr, y_tr, X_va, y_va = fold_arrays(data, k, cfg.dataset.scale)
         est = fam.build(params, seed=cfg.seed, max_epochs=cfg.budget.max_epochs)
         offset = k * cfg.budget.max_epochs
         protocol = EpochProtocol(
             X_va, y_va, StoppingRule(cfg.protocol), then=_then(ctx, trial, rec, fold=k),
-            score_epoch=None if every else lambda e, o=offset: is_curve_point(cfg, e, o + e),
+            score_epoch=lambda e, o=offset: is_curve_point(cfg, e, o + e),
         )  # fmt: skip
         t0, reported = time.perf_counter(), rec.report_seconds
         try:

@@ -29,6 +29,7 @@ from typing import Any
 
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.workers import WorkerTask, run_worker
+from nnfs_lab.tracking import PROCESS_DEFAULTS
 
 __all__ = ["PRELOAD", "Job", "PendingJobs", "PoolClosed", "WorkerPool"]
 
@@ -36,12 +37,10 @@ __all__ = ["PRELOAD", "Job", "PendingJobs", "PoolClosed", "WorkerPool"]
 #: declared lost.
 _LOST_AFTER = 3.0
 #: Process-wide settings of pool processes (where the caller has not set them): one BLAS
-#: thread (read when NumPy is imported, so they must be there when the fork server starts),
-#: no telemetry, no progress bars, matplotlib without a display.
+#: thread (read when NumPy is imported, so they must be there when the fork server starts)
+#: and the entry points' defaults (no telemetry, no progress bars, plots without a display).
 _CHILD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "MLFLOW_DISABLE_TELEMETRY": "true", "MPLBACKEND": "Agg",
-              "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
-              "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}  # fmt: skip
+              **PROCESS_DEFAULTS}  # fmt: skip
 
 #: What every pool process imports before its first task (by the fork server, once).
 PRELOAD = ("numpy", "mlflow", "mlflow.store.tracking.sqlalchemy_store", "optuna",

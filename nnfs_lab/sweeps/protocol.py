@@ -68,9 +68,14 @@ class StoppingRule:
     best: float = math.inf
     waited: int = 0
 
+    @property
+    def active(self) -> bool:
+        """Whether the rule reads the validation loss (then of every epoch)."""
+        return self.config.stopping != "none"
+
     def should_stop(self, val_loss: float | None) -> bool:
         """Record one epoch's validation loss; whether training should stop now."""
-        if self.config.stopping == "none" or val_loss is None:
+        if not self.active or val_loss is None:
             return False
         if val_loss < self.best - self.config.min_delta:
             self.best, self.waited = val_loss, 0
@@ -86,8 +91,8 @@ class EpochProtocol:
     Call it as ``protocol(estimator, record) -> stop`` after each epoch. ``then(record)`` runs
     after the metrics are added and may raise (``optuna.TrialPruned``) to end training.
     ``score_epoch(epoch)`` says which epochs are scored on the validation data (default: all;
-    a stopping rule needs every epoch, see :meth:`needs_every_epoch`); :meth:`finish` scores
-    the last epoch when training ended on one that was not.
+    every epoch while the stopping rule is active, as it reads each one); :meth:`finish`
+    scores the last epoch when training ended on one that was not.
     """
 
     X_val: np.ndarray | None
@@ -98,7 +103,8 @@ class EpochProtocol:
     score_epoch: Callable[[int], bool] | None = None
 
     def __call__(self, est: Any, record: dict[str, Any]) -> bool:
-        if self.score_epoch is None or self.score_epoch(int(record[logs.EPOCH])):
+        if (self.score_epoch is None or self.rule.active
+                or self.score_epoch(int(record[logs.EPOCH]))):  # fmt: skip
             self._score(est, record)
         self.history.append(record)
         if self.then is not None:
@@ -115,8 +121,3 @@ class EpochProtocol:
         if VAL_LOSS not in last:
             self._score(est, last)
         return last
-
-    @staticmethod
-    def needs_every_epoch(config: ProtocolConfig) -> bool:
-        """Whether the stopping rule reads the validation loss of every epoch."""
-        return config.stopping != "none"

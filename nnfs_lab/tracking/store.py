@@ -217,6 +217,18 @@ def default_journal_path(tracking_uri: str) -> Path:
     return (db.parent if db is not None else Path.cwd()) / "optuna-journal.log"
 
 
+#: Process-wide defaults of nnfs_lab's process entry points (the CLI, the sweep's worker
+#: processes), set where the user has not: no usage telemetry from MLflow, no GUI backend for
+#: plots, no "View run" line per ended run from a tracking server (hundreds per sweep), no
+#: artifact progress bars.
+PROCESS_DEFAULTS = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MPLBACKEND": "Agg",
+    "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
 def get_client(tracking_uri: str) -> MlflowClient:
     """An ``MlflowClient`` on ``tracking_uri``.
 
