@@ -242,6 +242,8 @@ def _ready_store(uri: str, echo: Callable[[str], None], lock: FileLock):
     with lock:
         fresh = db is not None and not db.exists()
         t0 = time.perf_counter()
+        if db is not None:  # before MLflow connects: its migrations and every trial gain
+            tracking.use_wal(db)
         client = tracking.get_client(uri)
         client.search_experiments(max_results=1)  # the first request creates and migrates it
     if fresh:

@@ -1,9 +1,10 @@
 """MLflow side of nnfs_lab: stores, runs, what a trial writes, models, the comparison report.
 
 Submodules, one concept each: :mod:`~nnfs_lab.tracking.store` (URIs, checks, client,
-experiments, autologging off), :mod:`~nnfs_lab.tracking.runs` (parents, children, tags,
-statuses, batched writes), :mod:`~nnfs_lab.tracking.trial_log` (a finished trial's record),
-:mod:`~nnfs_lab.tracking.params` (hyperparameters under names shared across families),
+experiments, autologging off), :mod:`~nnfs_lab.tracking.sqlite_wal` (local stores in WAL
+mode), :mod:`~nnfs_lab.tracking.runs` (parents, children, tags, statuses, batched writes),
+:mod:`~nnfs_lab.tracking.trial_log` (a finished trial's record), :mod:`~nnfs_lab.tracking.params`
+(hyperparameters under names shared across families),
 :mod:`~nnfs_lab.tracking.models` (logged models), :mod:`~nnfs_lab.tracking.registry` (versions
 and the champion alias), :mod:`~nnfs_lab.tracking.datasets` (dataset inputs),
 :mod:`~nnfs_lab.tracking.study_files` (Optuna trial artifacts, optuna-dashboard),
@@ -51,6 +52,7 @@ from nnfs_lab.tracking.runs import (
     tag_filter,
     trial_state_counts,
 )
+from nnfs_lab.tracking.sqlite_wal import journal_mode, relax_sync_for_wal, use_wal
 from nnfs_lab.tracking.store import (
     CLASSIC_ML_KIND,
     DEFAULT_TRACKING_URI,
@@ -128,6 +130,7 @@ __all__ = [
     "finish_trial_run",
     "get_client",
     "is_store_failure",
+    "journal_mode",
     "global_tracking_uri",
     "hidden_layers_str",
     "history_metrics",
@@ -140,6 +143,7 @@ __all__ = [
     "param_str",
     "parse_uri_scheme",
     "register_family_model",
+    "relax_sync_for_wal",
     "requirement",
     "resolve_tracking_uri",
     "scrub_url",
@@ -154,4 +158,5 @@ __all__ = [
     "ui_command",
     "ui_url",
     "upload_study_files",
+    "use_wal",
 ]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse, urlsplit, urlunsplit
 
 from nnfs_lab.tracking import ui_app
+from nnfs_lab.tracking.sqlite_wal import relax_sync_for_wal
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -237,6 +238,8 @@ def get_client(tracking_uri: str) -> MlflowClient:
     """
     import mlflow
 
+    if sqlite_path(tracking_uri) is not None:
+        relax_sync_for_wal()  # a store in WAL mode commits without an fsync each (sqlite_wal)
     return mlflow.MlflowClient(tracking_uri=tracking_uri)
 
 

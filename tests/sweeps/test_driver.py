@@ -66,6 +66,8 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
     assert [r.family for r in results] == FAMILIES
     assert all(r.trials_run == 4 for r in results)
     assert any("[####################]   4/4" in line for line in lines)  # the progress bar
+    # The sweep switched the store to WAL mode before its workers started (sqlite_wal).
+    assert tracking.journal_mode(tmp_cwd / "mlflow.db") == "wal"
     client = _store(tmp_cwd)
     exp = client.get_experiment_by_name("tiny")
     parents = tracking.search_all_runs(

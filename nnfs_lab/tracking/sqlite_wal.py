@@ -1,0 +1,75 @@
+"""Local sqlite tracking stores in write-ahead-log mode, committed without an fsync each.
+
+MLflow opens sqlite stores in sqlite's default rollback-journal mode with ``synchronous=FULL``:
+every commit creates, syncs and deletes a journal file. A trial's run is five commits (create,
+metrics, params, tags, status); measured on this project's machine (MLflow 3.17.2, 120 curve
+rows): 49.6 ms per trial in rollback mode, 38.3 ms in WAL mode, 28.5 ms in WAL mode with
+``synchronous=NORMAL`` (medians of 30, ``/tmp`` on ext4).
+
+- :func:`use_wal` switches a store file to WAL mode. The mode is a property of the file, so the
+  MLflow UI, other sweeps and worker processes all use it; readers no longer block the writer.
+- :func:`relax_sync_for_wal` makes this process's SQLAlchemy connections to a database in WAL
+  mode commit with ``synchronous=NORMAL``: a commit survives the process being killed (the
+  fault this project tests), not a power cut, after which the last commits may be missing.
+  Optuna's journal is synced on every write, so a sweep rerun after a power cut finds trials
+  whose runs are missing and re-logs them (:func:`nnfs_lab.sweeps.repair.repair_runs`).
+
+A store file in WAL mode has two companions while it is open, ``mlflow.db-wal`` and
+``mlflow.db-shm``: copy or move the three together (or close every client first, which folds
+the log back into ``mlflow.db``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+__all__ = ["journal_mode", "relax_sync_for_wal", "use_wal"]
+
+_installed = threading.Lock()
+_listening = False
+
+
+def journal_mode(db: str | Path) -> str:
+    """The journal mode of the sqlite file ``db`` (``"wal"``, ``"delete"``...)."""
+    with sqlite3.connect(db, timeout=5.0) as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+
+def use_wal(db: str | Path, *, timeout: float = 5.0) -> bool:
+    """Switch the sqlite file ``db`` to WAL mode; whether it is in WAL mode now.
+
+    Switching needs the file to itself: if another process holds it busy for ``timeout``
+    seconds the store stays as it is (correct, only slower) and False is returned.
+    """
+    conn = sqlite3.connect(db, timeout=timeout)
+    try:
+        return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
+    except sqlite3.OperationalError:  # "database is locked": another process is writing
+        return False
+    finally:
+        conn.close()
+
+
+def _on_connect(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+    if mode and str(mode[0]).lower() == "wal":
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def relax_sync_for_wal() -> None:
+    """From now on, every new SQLAlchemy connection of this process to a sqlite database in
+    WAL mode commits with ``synchronous=NORMAL`` (idempotent; other databases are untouched:
+    ``synchronous=NORMAL`` is only safe from corruption in WAL mode)."""
+    global _listening
+    with _installed:
+        if _listening:
+            return
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        event.listen(Engine, "connect", _on_connect)
+        _listening = True
