@@ -169,3 +169,25 @@ def test_a_store_failure_is_one_clear_line(tmp_cwd: Path, tiny_config, capsys, m
     err = capsys.readouterr().err
     assert "database or disk is full" in err and "rerun the same command" in err
     assert "Traceback" not in err
+
+
+def test_run_exits_with_mains_status_after_freezing_the_heap(monkeypatch):
+    # The entry point spares the interpreter's shutdown its garbage collections (cli.run).
+    events: list[str] = []
+    monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
+    monkeypatch.setattr(cli.gc, "freeze", lambda: events.append("freeze"))
+    with pytest.raises(SystemExit) as info:
+        cli.run()
+    assert info.value.code == 3
+    assert events == ["main", "freeze"]
+
+
+def test_module_entry_point_exits_with_the_commands_status(tmp_path: Path):
+    import sys
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = 1\n")
+    proc = subprocess.run([sys.executable, "-m", "nnfs_lab.cli", "check", str(bad)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "config error" in proc.stderr
