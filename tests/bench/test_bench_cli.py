@@ -99,3 +99,20 @@ def test_quick_memory_and_sweep_sections(tmp_path):
     assert sweep["speedup_2_vs_1"] > 0
     assert {t["target"] for t in report["targets"]} >= {"sweep_share", "sweep_ms_per_trial"}
     assert "store creation" in "\n".join(lines)
+
+
+def test_module_entry_point_sets_the_process_defaults(monkeypatch):
+    # `python -m nnfs_lab.bench` is an entry point like `nnfs-lab`: no MLflow telemetry, no
+    # artifact progress bars in the report, figures off-screen (where the caller set nothing).
+    import os
+    import runpy
+    import sys
+
+    from nnfs_lab.tracking import PROCESS_DEFAULTS
+
+    for name in PROCESS_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "argv", ["nnfs_lab.bench", "--help"])
+    with pytest.raises(SystemExit):
+        runpy.run_module("nnfs_lab.bench", run_name="__main__")
+    assert {k: os.environ.get(k) for k in PROCESS_DEFAULTS} == PROCESS_DEFAULTS
