@@ -92,16 +92,17 @@ def _fit(cfg: ExperimentConfig, fam: Family, est: Any, X: np.ndarray, y: np.ndar
     Without a stopping rule (and without ``then``) it is one plain call of exactly
     ``max_epochs`` epochs; a stopping rule watches an inner validation split of ``X``.
     """
-    if cfg.protocol.stopping == "none" and then is None:
+    rule = StoppingRule(cfg.protocol)
+    if not rule.active and then is None:
         return fam.fit_epochs(est, X, y)
     X_va = y_va = None
-    if cfg.protocol.stopping != "none":
+    if rule.active:
         from sklearn.model_selection import train_test_split
 
         X, X_va, y, y_va = train_test_split(X, y, test_size=cfg.split.validation,
                                             random_state=seed,
                                             stratify=y if cfg.split.stratify else None)  # fmt: skip
-    protocol = EpochProtocol(X_va, y_va, StoppingRule(cfg.protocol), then=then)
+    protocol = EpochProtocol(X_va, y_va, rule, then=then)
     return fam.train(est, X, y, on_epoch=protocol)
 
 

@@ -64,3 +64,23 @@ def test_the_shipped_model_is_refit_on_all_development_data(cfg):
                                  on_epoch=lambda est, rec: epochs.append(rec["epoch"]))  # fmt: skip
     assert epochs == [1, 2, 3, 4]
     assert model.predict(data.X_test).shape == data.y_test.shape
+
+
+def test_a_stopping_rule_ends_held_out_fits_and_the_refit_alike(cfg):
+    # min_delta larger than any loss: no epoch after the first improves, so patience 1 stops
+    # every fit after its second epoch, on an inner validation split of its training data.
+    from dataclasses import replace
+
+    from nnfs_lab.sweeps.config import ProtocolConfig
+
+    ruled = replace(cfg, protocol=ProtocolConfig(stopping="val_loss", patience=1, min_delta=10.0))
+    data = prepare_data(ruled)
+    for family in ("nnfs", "mlp"):
+        scores = evaluate_family(ruled, family, {"hidden_layer_sizes": (8,), "batch_size": 16},
+                                 data)  # fmt: skip
+        assert set(scores["status"]) == {"COMPLETE"}
+        assert (scores["n_epochs"] == 2).all(), family
+    epochs = []
+    refit_on_development(ruled, "nnfs", {"hidden_layer_sizes": (8,)}, data,
+                         on_epoch=lambda est, rec: epochs.append(rec["epoch"]))  # fmt: skip
+    assert epochs == [1, 2]
