@@ -16,9 +16,9 @@ rows): 49.6 ms per trial in rollback mode, 38.3 ms in WAL mode, 28.5 ms in WAL m
 
 WAL mode needs the shared memory of one machine: a store on a network file system shared by
 several machines should be an MLflow server instead (``--tracking-uri http://...``), as sqlite
-stores there should be anyway. A store file in WAL mode has two companions while it is open, ``mlflow.db-wal`` and
-``mlflow.db-shm``: copy or move the three together (or close every client first, which folds
-the log back into ``mlflow.db``).
+stores there should be anyway. A store file in WAL mode has two companions while it is open,
+``mlflow.db-wal`` and ``mlflow.db-shm``: copy or move the three together (or close every client
+first, which folds the log back into ``mlflow.db``).
 """
 
 from __future__ import annotations
