@@ -366,18 +366,16 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
     wall = time.perf_counter() - t0
     if reaped := reap_stale(study, storage, handler):
         echo(f"[{name}] trials {reaped} died with their worker: marked FAIL")
+    repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     ran = {t.number for t in study.get_trials(deepcopy=False)
            if t.state.is_finished() and t.number not in finished_before}  # fmt: skip
     session = StudySession(wall, frozenset(ran), worker_seconds, data, pool)
     return parent_id, partial(_summarize, locks / f"{name}.lock", cfg, model, study, client,
-                              task.tracking_uri, exp_id, parent_id, session, echo)  # fmt: skip
+                              task.tracking_uri, parent_id, session, echo)  # fmt: skip
 
 
-def _summarize(lock: Path, cfg, model, study, client, uri: str, exp_id: str, parent_id: str,
+def _summarize(lock: Path, cfg, model, study, client, uri: str, parent_id: str,
                session: StudySession, echo) -> SweepResult:  # fmt: skip
-    # Runs that disagree with Optuna are re-logged first (beside the next study's trials when
-    # summaries overlap: the driver starts that study without waiting for it).
-    repair_runs(study, client, exp_id, parent_id, cfg, model.family)
     # One summary per study, whichever process of this machine gets there first; the other
     # finds it done (finalize_parent compares the study's fingerprint) and skips it.
     with FileLock(lock):
