@@ -57,6 +57,16 @@ def _relog(client, run_id: str, cfg: ExperimentConfig, family: str, trial: Any, 
     client.set_terminated(run_id, status=tracking.STATUS_OF_STATE.get(state, "FAILED"))
 
 
+def _latest_run_per_trial(runs) -> dict[int, Any]:
+    """The newest run of each trial number that is not marked lost."""
+    latest: dict[int, Any] = {}
+    for run in sorted(runs, key=lambda r: r.info.start_time or 0):
+        number = run.data.tags.get(tracking.TAG_TRIAL)
+        if number is not None and run.data.tags.get(tracking.TAG_LOST) != "true":
+            latest[int(number)] = run
+    return latest
+
+
 def repair_runs(study: Any, client, experiment_id: str, parent_id: str, cfg: ExperimentConfig,
                 family: str) -> list[int]:  # fmt: skip
     """Re-log every finished trial whose MLflow run disagrees with Optuna; the trial numbers."""
@@ -65,19 +75,26 @@ def repair_runs(study: Any, client, experiment_id: str, parent_id: str, cfg: Exp
     trials = study.get_trials(deepcopy=False)
     # Trials that died with their worker were ended by the stale-trial handler, then retried.
     dead = retried_numbers(trials)
+    by_number = _latest_run_per_trial(runs.values())
     repaired, known = [], set()
     for trial in trials:
         run_id = trial.user_attrs.get(ATTR_RUN_ID)
-        known.add(run_id)
+        # A finished trial cannot take a new run id: a run that an earlier repair made in
+        # place of a missing one is found by its trial number.
+        run = runs.get(run_id) or (by_number.get(trial.number) if trial.state.is_finished()
+                                   and trial.number not in dead else None)  # fmt: skip
+        known.update({run_id, run.info.run_id if run is not None else None})
         if not trial.state.is_finished() or trial.number in dead:
             continue
-        why = _problem(runs.get(run_id), trial.state.name)
+        why = _problem(run, trial.state.name)
         if why is None:
             continue
-        if run_id not in runs:
+        if run is None:
             run_id = tracking.start_trial_run(client, experiment_id, parent_id,
                                               study_name=study.study_name, family=family,
                                               trial_number=trial.number, params={})  # fmt: skip
+        else:
+            run_id = run.info.run_id
         _relog(client, run_id, cfg, family, trial, why)
         repaired.append(trial.number)
     now_ms = time.time() * 1000

@@ -74,3 +74,26 @@ def test_a_model_left_pending_is_failed_by_the_rerun(tmp_cwd: Path, tiny_config)
     sweep([cfg], echo=lines.append, compare=False)
     assert str(client.get_logged_model(orphan.model_id).status).upper().endswith("FAILED")
     assert any("left PENDING" in line for line in lines)
+
+
+def test_a_lost_run_is_made_again_once_and_found_by_later_repairs(tmp_cwd: Path, tiny_config):
+    # What a power cut can leave with the store's relaxed syncing (tracking.sqlite_wal): Optuna
+    # records a trial whose MLflow run was never stored. The finished trial cannot take the new
+    # run's id, so later repairs must find that run by its trial number, not make another.
+    cfg = tiny_config("lost", n_trials=2, max_epochs=3, mlp=False, plots=False)
+    (first,) = sweep([cfg], echo=lambda s: None, compare=False)
+    client = tracking.get_client(tracking.resolve_tracking_uri(None))
+    where = tracking.tag_filter(role="trial", study=first.study_name)
+    gone = tracking.search_all_runs(client, first.experiment_id, where)[0]
+    number = gone.data.tags[tracking.TAG_TRIAL]
+    client.delete_run(gone.info.run_id)  # no longer among the experiment's runs
+    lines: list[str] = []
+    for _ in range(2):  # each rerun repairs before its study and again after it
+        sweep([cfg], echo=lines.append, compare=False)
+    runs = tracking.search_all_runs(client, first.experiment_id, where)
+    again = [r for r in runs if r.data.tags[tracking.TAG_TRIAL] == number]
+    assert len(again) == 1, [r.info.run_id for r in again]
+    assert again[0].data.tags["nnfs_lab.repaired"] == "no MLflow run was written"
+    assert again[0].data.tags[tracking.TAG_STATE] == "COMPLETE"
+    assert sum("disagreed with Optuna: re-logged" in line for line in lines) == 1
+    assert _counts(client, first) == {"COMPLETE": 2}
