@@ -45,12 +45,12 @@ format: $(STAMP)
 # Sweeps of the default experiments (or CONFIG=...), TRIALS per model family, WORKERS processes.
 # Rerunning resumes up to the budget; mlflow.db, mlruns/ and optuna-journal.log hold the state.
 sweep: $(STAMP)
-	$(PY) -m nnfs_lab.cli sweep $(CONFIG) --workers $(WORKERS) \
+	$(PY) -m nnfs_lab sweep $(CONFIG) --workers $(WORKERS) \
 		$(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 # Validate experiment files (CONFIG=...) without running anything.
 check: $(STAMP)
-	$(PY) -m nnfs_lab.cli check $(CONFIG)
+	$(PY) -m nnfs_lab check $(CONFIG)
 
 # optuna-dashboard on the studies `make sweep` writes (journal beside mlflow.db) with the trial
 # learning curves the summary attaches, at http://127.0.0.1:8080. Installs the optional extra.
@@ -68,7 +68,7 @@ ui: $(STAMP)
 
 # Rebuild every experiment's comparison from the tracking store alone.
 report: $(STAMP)
-	$(PY) -m nnfs_lab.cli report
+	$(PY) -m nnfs_lab report
 
 gallery: $(STAMP)
 	$(PY) scripts/gallery.py

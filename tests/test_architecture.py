@@ -29,6 +29,7 @@ ALLOWED = {
     "sweeps": {"tracking", "estimators", "callbacks", "datasets", "plots", "nn"},
     "bench": {"sweeps", "tracking", "estimators", "callbacks", "datasets", "plots", "nn"},
     "cli": {"sweeps", "tracking", "datasets", "bench", "estimators", "nn", "plots"},
+    "__main__": {"cli", "tracking"},
 }
 #: names re-exported by nnfs_lab/__init__.py -> the part that defines them.
 ROOT_NAMES = {"NNFSClassifier": "estimators", "NNFSRegressor": "estimators",

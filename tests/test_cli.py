@@ -171,17 +171,6 @@ def test_a_store_failure_is_one_clear_line(tmp_cwd: Path, tiny_config, capsys, m
     assert "Traceback" not in err
 
 
-def test_run_exits_with_mains_status_after_freezing_the_heap(monkeypatch):
-    # The entry point spares the interpreter's shutdown its garbage collections (cli.run).
-    events: list[str] = []
-    monkeypatch.setattr(cli, "main", lambda: events.append("main") or 3)
-    monkeypatch.setattr(cli.gc, "freeze", lambda: events.append("freeze"))
-    with pytest.raises(SystemExit) as info:
-        cli.run()
-    assert info.value.code == 3
-    assert events == ["main", "freeze"]
-
-
 def test_module_entry_point_exits_with_the_commands_status(tmp_path: Path):
     import sys
 

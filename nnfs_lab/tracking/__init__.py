@@ -52,7 +52,12 @@ from nnfs_lab.tracking.runs import (
     tag_filter,
     trial_state_counts,
 )
-from nnfs_lab.tracking.sqlite_wal import journal_mode, relax_sync_for_wal, use_wal
+from nnfs_lab.tracking.sqlite_wal import (
+    close_sqlite_engines,
+    journal_mode,
+    relax_sync_for_wal,
+    use_wal,
+)
 from nnfs_lab.tracking.store import (
     CLASSIC_ML_KIND,
     DEFAULT_TRACKING_URI,
@@ -115,6 +120,7 @@ __all__ = [
     "check_database_url",
     "check_tracking_uri",
     "choose_champion",
+    "close_sqlite_engines",
     "curve_csv",
     "dashboard_command",
     "database_error",

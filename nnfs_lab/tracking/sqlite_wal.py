@@ -18,24 +18,30 @@ WAL mode needs the shared memory of one machine: a store on a network file syste
 several machines should be an MLflow server instead (``--tracking-uri http://...``), as sqlite
 stores there should be anyway. A store file in WAL mode has two companions while it is open,
 ``mlflow.db-wal`` and ``mlflow.db-shm``: copy or move the three together (or close every client
-first, which folds the log back into ``mlflow.db``).
+first, which folds the log back into ``mlflow.db``; ``nnfs-lab`` does before it exits). sqlite
+cannot open a WAL-mode file in a read-only place without those companions: before archiving a
+store read-only, switch it back (``sqlite3 mlflow.db "PRAGMA journal_mode=DELETE"``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 
-__all__ = ["journal_mode", "relax_sync_for_wal", "use_wal"]
+__all__ = ["close_sqlite_engines", "journal_mode", "relax_sync_for_wal", "use_wal"]
 
 _installed = threading.Lock()
 _listening = False
+#: The SQLAlchemy engines of this process that opened a sqlite database (MLflow's among them).
+_sqlite_engines: weakref.WeakSet = weakref.WeakSet()
 
 
 def journal_mode(db: str | Path) -> str:
     """The journal mode of the sqlite file ``db`` (``"wal"``, ``"delete"``...)."""
-    with sqlite3.connect(db, timeout=5.0) as conn:
+    with contextlib.closing(sqlite3.connect(db, timeout=5.0)) as conn:
         return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
 
@@ -57,9 +63,27 @@ def use_wal(db: str | Path, *, timeout: float = 5.0) -> bool:
 def _on_connect(dbapi_connection, _record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
-    if mode and str(mode[0]).lower() == "wal":
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    try:
+        mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+        if mode and str(mode[0]).lower() == "wal":
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.OperationalError:  # busy: the connection keeps sqlite's safe default
+        pass
+
+
+def _on_engine_connect(connection) -> None:
+    if connection.engine.dialect.name == "sqlite":
+        _sqlite_engines.add(connection.engine)
+
+
+def close_sqlite_engines() -> None:
+    """Close the pooled connections of every sqlite engine this process opened (they reconnect
+    when used again). The last connection to a database in WAL mode folds the log back into
+    the file and removes ``-wal`` and ``-shm``, so the file alone holds every commit. The
+    entry point (``nnfs_lab.__main__.run``) calls this before it exits without the shutdown's
+    garbage collections, which would otherwise have closed them."""
+    for engine in list(_sqlite_engines):
+        engine.dispose()
 
 
 def relax_sync_for_wal() -> None:
@@ -74,4 +98,5 @@ def relax_sync_for_wal() -> None:
         from sqlalchemy.engine import Engine
 
         event.listen(Engine, "connect", _on_connect)
+        event.listen(Engine, "engine_connect", _on_engine_connect)
         _listening = True

@@ -110,8 +110,9 @@ def test_module_entry_point_sets_the_process_defaults(monkeypatch):
 
     from nnfs_lab.tracking import PROCESS_DEFAULTS
 
-    for name in PROCESS_DEFAULTS:
-        monkeypatch.delenv(name, raising=False)
+    for name in PROCESS_DEFAULTS:  # set, then deleted: restored (unset) after the test
+        monkeypatch.setenv(name, "caller's")
+        monkeypatch.delenv(name)
     monkeypatch.setattr(sys, "argv", ["nnfs_lab.bench", "--help"])
     with pytest.raises(SystemExit):
         runpy.run_module("nnfs_lab.bench", run_name="__main__")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nnfs_lab.tracking import journal_mode, relax_sync_for_wal, use_wal
+from nnfs_lab.tracking import close_sqlite_engines, journal_mode, relax_sync_for_wal, use_wal
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
 
@@ -60,9 +60,25 @@ def test_relaxed_sync_applies_to_wal_databases_only(tmp_path: Path):
     use_wal(wal)
     sqlite3.connect(rollback).close()
     relax_sync_for_wal()
-    relax_sync_for_wal()  # idempotent: one listener
+    relax_sync_for_wal()  # idempotent
     assert _synchronous(wal) == 1  # NORMAL
     assert _synchronous(rollback) == 2  # FULL, sqlite's default
+
+
+def test_closing_the_engines_folds_the_log_into_the_file(tmp_path: Path):
+    db = tmp_path / "wal.db"
+    use_wal(db)
+    relax_sync_for_wal()
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x)")
+        conn.exec_driver_sql("INSERT INTO t VALUES (7)")
+    assert (tmp_path / "wal.db-wal").exists()  # the pool keeps the connection open
+    close_sqlite_engines()
+    assert not (tmp_path / "wal.db-wal").exists()
+    with engine.connect() as conn:  # the engine reconnects when used again
+        assert conn.exec_driver_sql("SELECT x FROM t").scalar() == 7
+    engine.dispose()
 
 
 def test_a_run_committed_in_wal_mode_survives_a_killed_writer(tmp_path: Path):
