@@ -27,6 +27,7 @@ def test_run_closes_sqlite_engines_then_freezes_and_exits_with_mains_status(monk
     assert events == ["main", "close", "freeze"]
 
 
+@pytest.mark.e2e  # a whole process (make test-e2e)
 def test_a_store_written_before_a_frozen_exit_is_whole_in_its_file(tmp_path: Path):
     # The exit freezes the heap, so the shutdown no longer closes MLflow's connections (the
     # close is what folds a WAL store's log into mlflow.db). entry.run closes them first: the

@@ -76,6 +76,7 @@ def test_a_model_left_pending_is_failed_by_the_rerun(tmp_cwd: Path, tiny_config)
     assert any("left PENDING" in line for line in lines)
 
 
+@pytest.mark.e2e  # three whole sweeps (make test-e2e)
 def test_a_lost_run_is_made_again_once_and_found_by_later_repairs(tmp_cwd: Path, tiny_config):
     # What a power cut can leave with the store's relaxed syncing (tracking.sqlite_wal): Optuna
     # records a trial whose MLflow run was never stored. The finished trial cannot take the new

@@ -81,6 +81,7 @@ def test_closing_the_engines_folds_the_log_into_the_file(tmp_path: Path):
     engine.dispose()
 
 
+@pytest.mark.e2e  # a whole process (make test-e2e)
 def test_a_run_committed_in_wal_mode_survives_a_killed_writer(tmp_path: Path):
     pytest.importorskip("mlflow")
     db = tmp_path / "mlflow.db"
