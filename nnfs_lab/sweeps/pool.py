@@ -338,11 +338,17 @@ def _start_all(procs: list[Any]) -> None:
 
 def _stop(procs: list[Any], grace: float = 15.0) -> None:
     """Interrupt our children (only ours, by handle) and give them ``grace`` seconds to hand
-    their trials back and end their runs; terminate whoever is still there."""
+    their trials back and end their runs; terminate whoever is still there.
+
+    The interrupt is SIGTERM, which a pool process handles as Ctrl-C. Not SIGINT: a fork
+    server's child ignores SIGINT until it restores its handlers, so a process interrupted
+    just after it started kept running its job through the whole grace period (measured:
+    15 s, where SIGTERM either ends it before it runs anything or is handled at once).
+    """
     for p in procs:
         if p.is_alive() and p.pid is not None:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGINT)
+                os.kill(p.pid, signal.SIGTERM)
     deadline = time.monotonic() + grace
     for p in procs:
         p.join(timeout=max(0.0, deadline - time.monotonic()))
