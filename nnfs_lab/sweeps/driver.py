@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -219,7 +220,10 @@ def _submit_all(cfgs, client, uri, spec, locks, pool, summaries, results, *, fam
             )  # fmt: skip
             parent_id, summary = _sweep_family(task, model, exp_id, client, data, pool=pool,
                                                hooks=hooks, echo=echo)  # fmt: skip
-            results.append((parent_id, summaries.submit(summary)))
+            # Recorded before the submit, which raises if an earlier summary failed: a parent
+            # whose summary never ran is then ended KILLED too (abandon), not left RUNNING.
+            results.append((parent_id, Future()))
+            results[-1] = (parent_id, summaries.submit(summary))
         if compare:  # after the experiment's summaries (it reads them), beside the next study
             summaries.submit(partial(_compare, client, exp_id, echo))
 

@@ -227,3 +227,24 @@ def test_killed_worker_then_rerun_completes_budget(
         "COMPLETE": 3,
         "LOST": len(running),
     }
+
+
+def test_a_failed_summary_ends_its_parent_killed_not_running(tmp_cwd: Path, tiny_config,
+                                                             monkeypatch):  # fmt: skip
+    # One worker: the summary runs in the submit itself and raises there; the study's parent
+    # run must still be ended (KILLED: the next run summarizes it), as after Ctrl-C.
+    from nnfs_lab.sweeps import driver
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the summary broke")
+
+    monkeypatch.setattr(driver, "finalize_parent", broken)
+    cfg = tiny_config("sumfail", n_trials=2, max_epochs=2, mlp=False, plots=False)
+    with pytest.raises(RuntimeError, match="the summary broke"):
+        sweep([cfg], echo=lambda s: None, compare=False)
+    client = _store(tmp_cwd)
+    exp = client.get_experiment_by_name("sumfail")
+    parents = tracking.search_all_runs(
+        client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'parent'"
+    )
+    assert [p.info.status for p in parents] == ["KILLED"]
