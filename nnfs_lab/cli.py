@@ -8,7 +8,6 @@ Heavy imports (mlflow, optuna) happen inside the handlers so ``nnfs-lab --help``
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -357,12 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nnfs-lab``; returns the exit status."""
-    # Process-wide defaults, set here at the entry point and nowhere in the library (importing
-    # the constant loads no MLflow: it must not be imported before them).
-    from nnfs_lab.tracking import PROCESS_DEFAULTS
+    # Process-wide defaults, set here at the entry point and nowhere in the library.
+    from nnfs_lab.tracking import set_process_defaults
 
-    for name, value in PROCESS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+    set_process_defaults()
     parser = build_parser()
     args = parser.parse_args(argv)
     from nnfs_lab.datasets import DownloadError

@@ -1,13 +1,10 @@
 """``python -m nnfs_lab.bench``: see :mod:`nnfs_lab.bench`."""
 
-import os
-
 from nnfs_lab.bench import main
-from nnfs_lab.tracking import PROCESS_DEFAULTS
+from nnfs_lab.tracking import set_process_defaults
 
 if __name__ == "__main__":
-    # The entry points' process defaults, as ``nnfs-lab`` sets them (no telemetry, no artifact
-    # progress bars in the report, figures drawn off-screen), where the caller has not.
-    for name, value in PROCESS_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+    # An entry point like ``nnfs-lab``: no telemetry, no artifact progress bars in the report,
+    # figures drawn off-screen (where the caller has not set otherwise).
+    set_process_defaults()
     raise SystemExit(main())

@@ -79,13 +79,14 @@ def repair_runs(study: Any, client, experiment_id: str, parent_id: str, cfg: Exp
     repaired, known = [], set()
     for trial in trials:
         run_id = trial.user_attrs.get(ATTR_RUN_ID)
-        # A finished trial cannot take a new run id: a run that an earlier repair made in
-        # place of a missing one is found by its trial number.
-        run = runs.get(run_id) or (by_number.get(trial.number) if trial.state.is_finished()
-                                   and trial.number not in dead else None)  # fmt: skip
-        known.update({run_id, run.info.run_id if run is not None else None})
+        known.add(run_id)
         if not trial.state.is_finished() or trial.number in dead:
             continue
+        # A finished trial cannot take a new run id: a run that an earlier repair made in
+        # place of a missing one is found by its trial number.
+        run = runs.get(run_id) or by_number.get(trial.number)
+        if run is not None:
+            known.add(run.info.run_id)
         why = _problem(run, trial.state.name)
         if why is None:
             continue

@@ -39,10 +39,15 @@ _listening = False
 _sqlite_engines: weakref.WeakSet = weakref.WeakSet()
 
 
+def _journal_mode(conn: sqlite3.Connection, pragma: str = "PRAGMA journal_mode") -> str:
+    """The journal mode ``pragma`` (a query or a switch) leaves ``conn``'s database in."""
+    return str(conn.execute(pragma).fetchone()[0]).lower()
+
+
 def journal_mode(db: str | Path) -> str:
     """The journal mode of the sqlite file ``db`` (``"wal"``, ``"delete"``...)."""
     with contextlib.closing(sqlite3.connect(db, timeout=5.0)) as conn:
-        return str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        return _journal_mode(conn)
 
 
 def use_wal(db: str | Path, *, timeout: float = 5.0) -> bool:
@@ -51,21 +56,18 @@ def use_wal(db: str | Path, *, timeout: float = 5.0) -> bool:
     Switching needs the file to itself: if another process holds it busy for ``timeout``
     seconds the store stays as it is (correct, only slower) and False is returned.
     """
-    conn = sqlite3.connect(db, timeout=timeout)
-    try:
-        return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
-    except sqlite3.OperationalError:  # "database is locked": another process is writing
-        return False
-    finally:
-        conn.close()
+    with contextlib.closing(sqlite3.connect(db, timeout=timeout)) as conn:
+        try:
+            return _journal_mode(conn, "PRAGMA journal_mode=WAL") == "wal"
+        except sqlite3.OperationalError:  # "database is locked": another process is writing
+            return False
 
 
 def _on_connect(dbapi_connection, _record) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     try:
-        mode = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
-        if mode and str(mode[0]).lower() == "wal":
+        if _journal_mode(dbapi_connection) == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.OperationalError:  # busy: the connection keeps sqlite's safe default
         pass
@@ -89,7 +91,8 @@ def close_sqlite_engines() -> None:
 def relax_sync_for_wal() -> None:
     """From now on, every new SQLAlchemy connection of this process to a sqlite database in
     WAL mode commits with ``synchronous=NORMAL`` (idempotent; other databases are untouched:
-    ``synchronous=NORMAL`` is only safe from corruption in WAL mode)."""
+    ``synchronous=NORMAL`` is only safe from corruption in WAL mode), and every sqlite engine
+    used is remembered for :func:`close_sqlite_engines`."""
     global _listening
     with _installed:
         if _listening:

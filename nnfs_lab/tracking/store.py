@@ -230,6 +230,13 @@ PROCESS_DEFAULTS = {
 }
 
 
+def set_process_defaults() -> None:
+    """Set :data:`PROCESS_DEFAULTS` in this process's environment where the user has not; for
+    process entry points only, before MLflow is imported (importing this loads no MLflow)."""
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
 def get_client(tracking_uri: str) -> MlflowClient:
     """An ``MlflowClient`` on ``tracking_uri``.
 

@@ -46,12 +46,18 @@ def test_a_failed_mlflow_write_is_repaired_by_the_rerun(tmp_cwd: Path, tiny_conf
     assert _counts(client, first) == {"COMPLETE": 3}
 
 
-def test_a_run_left_running_is_repaired(tmp_cwd: Path, tiny_config):
-    cfg = tiny_config("left", n_trials=2, max_epochs=3, mlp=False, plots=False)
+def _swept(tiny_config, name: str):
+    """A 2-trial sweep of ``name``: its config, result, client, trial-run filter, a trial run."""
+    cfg = tiny_config(name, n_trials=2, max_epochs=3, mlp=False, plots=False)
     (first,) = sweep([cfg], echo=lambda s: None, compare=False)
     client = tracking.get_client(tracking.resolve_tracking_uri(None))
     where = tracking.tag_filter(role="trial", study=first.study_name)
     run = tracking.search_all_runs(client, first.experiment_id, where)[0]
+    return cfg, first, client, where, run
+
+
+def test_a_run_left_running_is_repaired(tmp_cwd: Path, tiny_config):
+    cfg, first, client, _, run = _swept(tiny_config, "left")
     client.update_run(run.info.run_id, status="RUNNING")  # as after a crash mid-write
     client.set_tag(run.info.run_id, tracking.TAG_STATE, "RUNNING")
     lines: list[str] = []
@@ -81,11 +87,7 @@ def test_a_lost_run_is_made_again_once_and_found_by_later_repairs(tmp_cwd: Path,
     # What a power cut can leave with the store's relaxed syncing (tracking.sqlite_wal): Optuna
     # records a trial whose MLflow run was never stored. The finished trial cannot take the new
     # run's id, so later repairs must find that run by its trial number, not make another.
-    cfg = tiny_config("lost", n_trials=2, max_epochs=3, mlp=False, plots=False)
-    (first,) = sweep([cfg], echo=lambda s: None, compare=False)
-    client = tracking.get_client(tracking.resolve_tracking_uri(None))
-    where = tracking.tag_filter(role="trial", study=first.study_name)
-    gone = tracking.search_all_runs(client, first.experiment_id, where)[0]
+    cfg, first, client, where, gone = _swept(tiny_config, "lost")
     number = gone.data.tags[tracking.TAG_TRIAL]
     client.delete_run(gone.info.run_id)  # no longer among the experiment's runs
     lines: list[str] = []
