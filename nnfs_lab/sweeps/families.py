@@ -137,10 +137,17 @@ class MLPFamily(Family):
                                       n_iter_no_change=max_epochs + 1)  # fmt: skip
 
     def train(self, est: Any, X, y, *, on_epoch: EpochHook) -> int:
+        import sklearn
+
         classes = np.unique(y)
         for epoch in range(1, est.max_iter + 1):
             t0 = time.perf_counter()
-            _quiet_fit(lambda: est.partial_fit(X, y, classes=classes))
+            # The first call checks the parameters and that X is finite; later calls get the
+            # same arrays and parameters, so scikit-learn's public switches skip re-checking
+            # them (~6% of a small network's epoch; the weights are identical, tested).
+            again = epoch > 1
+            with sklearn.config_context(assume_finite=again, skip_parameter_validation=again):
+                _quiet_fit(lambda: est.partial_fit(X, y, classes=classes))
             seconds = time.perf_counter() - t0
             if not math.isfinite(est.loss_):
                 raise FloatingPointError(f"MLPClassifier loss diverged at epoch {epoch}")

@@ -56,3 +56,26 @@ def test_the_protocol_stops_every_family_alike(name):
 def test_stopping_parameters_are_reserved_for_every_family():
     for fam in FAMILIES.values():
         assert {"random_state", "early_stopping", "tol", "n_iter_no_change"} <= fam.reserved
+
+
+def test_mlp_trains_exactly_as_a_plain_partial_fit_loop_and_still_checks_its_input():
+    import sklearn
+    from sklearn.neural_network import MLPClassifier
+
+    X, y, _, _ = _data()
+    fam = get_family("mlp")
+    est = fam.build(PARAMS["mlp"], seed=0, max_epochs=9)
+    seen = []
+    fam.train(est, X, y, on_epoch=lambda e, r: seen.append(sklearn.get_config()) and False)
+    plain = MLPClassifier(**PARAMS["mlp"], max_iter=9, random_state=0, n_iter_no_change=10)
+    for _ in range(9):
+        plain.partial_fit(X, y, classes=np.unique(y))
+    for a, b in zip(est.coefs_ + est.intercepts_, plain.coefs_ + plain.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    # The switches hold only inside the epoch's partial_fit, never around the caller's hook.
+    assert not any(c["assume_finite"] or c["skip_parameter_validation"] for c in seen)
+    bad = X.copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fam.train(fam.build(PARAMS["mlp"], seed=0, max_epochs=3), bad, y,
+                  on_epoch=lambda e, r: False)  # fmt: skip
