@@ -2,9 +2,9 @@
 
 Starting a process costs seconds (importing NumPy, scikit-learn, MLflow and Optuna); a sweep of
 three experiments with two families each would pay it six times per worker. :class:`WorkerPool`
-starts its processes once and hands them each study's worker tasks through a queue, and the
-summaries' independent fits (:meth:`WorkerPool.submit`: held-out folds) through another, taken by
-a free process or one whose study waits for a generation's slowest trial. Where it has one (Linux,
+starts its processes once and hands them each study's worker tasks through a queue, and, between
+studies, the summary's independent fits (:meth:`WorkerPool.submit`: the held-out folds), so the
+summary uses every core while the driver draws and logs. Where the platform has one (Linux,
 macOS), the processes are forked from multiprocessing's fork server, which imports those
 libraries once (:data:`PRELOAD`) instead of once per process: two spawned processes importing
 beside the driver on two cores delayed a sweep's first trial by 3-4 s. Each process gets the
@@ -99,6 +99,13 @@ class PoolClosed(RuntimeError):
     """The pool was closed (Ctrl-C, an error) while its jobs were awaited."""
 
 
+def _execute(item: WorkerTask | Job, hooks: SweepHooks | None) -> Any:
+    if isinstance(item, Job):
+        return item.fn(*item.args)
+    run_worker(item, hooks)
+    return None
+
+
 def _warm_up() -> None:
     """Import what every task needs (seconds, when no fork server did it) while the driver
     still prepares the stores and the first study, instead of in the first trial's time; one
@@ -112,69 +119,8 @@ def _warm_up() -> None:
     threadpool_limits(limits=1)
 
 
-class _Process:
-    """What a pool process does with its queues: a study's worker task when one is queued,
-    else a queued job; and, while its study waits for the slowest trial of a generation, the
-    next queued job (a summary's held-out fold) instead of sleeping."""
-
-    def __init__(self, tasks: Any, jobs: Any, done: Any, hooks: SweepHooks | None) -> None:
-        self.tasks, self.jobs, self.done, self.hooks = tasks, jobs, done, hooks
-        self._nested = 0.0  # seconds spent in jobs run inside tasks
-
-    def serve(self) -> None:
-        while _parent_alive():
-            try:
-                item = self.tasks.get(timeout=0.05)
-            except queue.Empty:
-                try:
-                    item = self.jobs.get_nowait()
-                except queue.Empty:
-                    continue
-            if item is None:
-                return
-            self._run(*item)  # key: unique per submission, whatever the task's own label
-
-    def run_queued(self) -> bool:
-        """Run the next queued job here; False when none is queued."""
-        try:
-            key, job = self.jobs.get_nowait()
-        except queue.Empty:
-            return False
-        t0 = time.perf_counter()
-        try:
-            self._run(key, job)
-        finally:
-            self._nested += time.perf_counter() - t0
-        return True
-
-    def _run(self, key: str, item: WorkerTask | Job) -> None:
-        """Run ``item``, reporting its start, and its end with its own seconds (not those of
-        jobs it ran while waiting)."""
-        self.done.put(("start", os.getpid(), key))
-        code, result, t0, nested = 0, None, time.perf_counter(), self._nested
-
-        def seconds() -> float:
-            return time.perf_counter() - t0 - (self._nested - nested)
-
-        try:
-            if isinstance(item, Job):
-                result = item.fn(*item.args)
-            else:
-                run_worker(item, self.hooks, when_idle=self.run_queued)
-        except KeyboardInterrupt:
-            self.done.put(("done", os.getpid(), key, 130, None, seconds()))
-            raise
-        except Exception:
-            result = traceback.format_exc()
-            if not isinstance(item, Job):
-                traceback.print_exc()
-            code = 1
-        self.done.put(("done", os.getpid(), key, code, result, seconds()))
-
-
-def _serve(tasks: Any, jobs: Any, done: Any, hooks: SweepHooks | None,
-           env: dict[str, str]) -> None:  # fmt: skip
-    """A pool process: run worker tasks and jobs until told to stop or orphaned."""
+def _serve(tasks: Any, done: Any, hooks: SweepHooks | None, env: dict[str, str]) -> None:
+    """A pool process: run worker tasks until told to stop or orphaned."""
     signal.signal(signal.SIGTERM, _interrupt)
     # A forked process has the fork server's environment: take the pool creator's, as spawn does.
     os.environ.clear()
@@ -183,7 +129,27 @@ def _serve(tasks: Any, jobs: Any, done: Any, hooks: SweepHooks | None,
         _warm_up()
     except KeyboardInterrupt:  # stopped while starting (e.g. the store failed): no traceback
         return
-    _Process(tasks, jobs, done, hooks).serve()
+    while _parent_alive():
+        try:
+            item = tasks.get(timeout=1.0)
+        except queue.Empty:
+            continue
+        if item is None:
+            return
+        key, task = item  # key: unique per submission, whatever the task's own label
+        done.put(("start", os.getpid(), key))
+        code, result, t0 = 0, None, time.perf_counter()
+        try:
+            result = _execute(task, hooks)
+        except KeyboardInterrupt:
+            done.put(("done", os.getpid(), key, 130, None, time.perf_counter() - t0))
+            raise
+        except Exception:
+            result = traceback.format_exc()
+            if not isinstance(task, Job):
+                traceback.print_exc()
+            code = 1
+        done.put(("done", os.getpid(), key, code, result, time.perf_counter() - t0))
 
 
 class WorkerPool:
@@ -196,14 +162,11 @@ class WorkerPool:
 
     def __init__(self, n: int, hooks: SweepHooks | None = None) -> None:
         ctx = _context()
-        # Studies' worker tasks, queued jobs (taken when a process is free or its study
-        # waits), and every start and end.
-        self._tasks, self._jobs, self._done = ctx.Queue(), ctx.Queue(), ctx.Queue()
+        self._tasks, self._done = ctx.Queue(), ctx.Queue()
         #: label -> (exit code, return value or traceback, seconds) of each finished task/job.
         self._finished: dict[str, tuple[int | None, Any, float]] = {}
-        #: pid -> [(label, when its start was heard)] of what it runs: a task, and a job it
-        #: runs while the task waits.
-        self._busy: dict[int, list[tuple[str, float]]] = {}
+        #: pid -> (label, when its start was heard) of each running task or job.
+        self._busy: dict[int, tuple[str, float]] = {}
         self._submitted = 0
         self._closed = False
         self._lock = threading.RLock()  # the result queue and the records above
@@ -212,8 +175,7 @@ class WorkerPool:
                 from multiprocessing import forkserver
 
                 forkserver.ensure_running()  # in this environment; it imports PRELOAD now
-            self._procs = [ctx.Process(target=_serve,
-                                       args=(self._tasks, self._jobs, self._done, hooks, env),
+            self._procs = [ctx.Process(target=_serve, args=(self._tasks, self._done, hooks, env),
                                        daemon=True) for _ in range(n)]  # fmt: skip
         # A start returns once the process exists: after the fork server's imports. Meanwhile
         # the caller goes on (creating stores, studies); whatever needs the processes waits.
@@ -259,7 +221,7 @@ class WorkerPool:
             self._submitted += 1
             keys = [f"{item.label}#{self._submitted}" for item in items]
         for key, item in zip(keys, items):
-            (self._jobs if isinstance(item, Job) else self._tasks).put((key, item))
+            self._tasks.put((key, item))
         return keys
 
     def _wait(self, labels: list[str], while_waiting: Callable[[], Any] | None,
@@ -273,10 +235,9 @@ class WorkerPool:
             with self._lock:
                 self._drain(poll)
                 alive = {p.pid for p in self._started() if p.is_alive()}
-                for pid, running in list(self._busy.items()):
+                for pid, (label, since) in list(self._busy.items()):
                     if pid not in alive:  # died mid-task: a trial of it is reaped by the driver
-                        for label, since in running:
-                            self._finished[label] = (-9, None, time.monotonic() - since)
+                        self._finished[label] = (-9, None, time.monotonic() - since)
                         del self._busy[pid]
                 if not alive:
                     self._lose(labels)
@@ -306,12 +267,10 @@ class WorkerPool:
         except queue.Empty:
             return
         if msg[0] == "start":
-            self._busy.setdefault(msg[1], []).append((msg[2], time.monotonic()))
-            return
-        running = [r for r in self._busy.pop(msg[1], []) if r[0] != msg[2]]
-        if running:
-            self._busy[msg[1]] = running
-        self._finished[msg[2]] = (msg[3], msg[4], msg[5])
+            self._busy[msg[1]] = (msg[2], time.monotonic())
+        else:
+            self._busy.pop(msg[1], None)
+            self._finished[msg[2]] = (msg[3], msg[4], msg[5])
 
     def close(self, *, interrupt: bool = False) -> None:
         """Stop the processes: politely, or (``interrupt``) as Ctrl-C with a grace period."""
@@ -320,8 +279,8 @@ class WorkerPool:
         if interrupt:
             # Queued items nobody will read must not hold this process at exit (the queue's
             # feeder thread would wait on a full pipe forever).
-            for q in (self._tasks, self._jobs, self._done):
-                q.cancel_join_thread()
+            self._tasks.cancel_join_thread()
+            self._done.cancel_join_thread()
             _stop(procs)
             return
         for _ in procs:

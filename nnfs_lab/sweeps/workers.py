@@ -254,15 +254,12 @@ def run_worker(
     hooks: SweepHooks | None = None,
     echo: Callable[[str], None] | None = None,
     propose: Callable[[], int] | None = None,
-    when_idle: Callable[[], bool] | None = None,
 ) -> int:
     """Claim and run trials of ``task``'s study until no slot is left or ``task.timeout``.
 
     The study, its MLflow experiment and parent run must exist (the driver creates them and
     records their ids as study user attributes). ``propose()``, given to the one local worker
     of a deterministic sweep, enqueues the next generation when the current one is done.
-    ``when_idle()`` is called instead of sleeping while no trial can be claimed (the pool runs
-    a queued job there); it returns whether it did anything.
 
     Returns
     -------
@@ -286,9 +283,6 @@ def run_worker(
         if tid is None:
             break
         if tid < 0:
-            if when_idle is not None and when_idle():
-                idle_since = None  # time spent on other work is not time waiting for a slot
-                continue
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since > task.idle_timeout:
                 echo(f"[{study.study_name}] no new trial for {task.idle_timeout:.0f}s: stopping")

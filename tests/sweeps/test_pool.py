@@ -1,23 +1,16 @@
-"""The sweep's process pool: worker tasks and the summaries' fits (also while a study waits)."""
+"""The sweep's process pool: worker tasks and, between studies, the summary's fits."""
 
 from __future__ import annotations
 
 import os
 import time
-import uuid
-from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-from nnfs_lab import tracking
-from nnfs_lab.sweeps import attrs, load_experiment
+from nnfs_lab.sweeps import load_experiment
 from nnfs_lab.sweeps.data import prepare_data
 from nnfs_lab.sweeps.evaluation import evaluate_family, start_evaluation
-from nnfs_lab.sweeps.generations import propose_next
 from nnfs_lab.sweeps.pool import Job, WorkerPool
-from nnfs_lab.sweeps.storage import make_storage
-from nnfs_lab.sweeps.workers import WorkerTask
 
 
 def _square_and_pid(x: int) -> tuple[int, int]:
@@ -215,57 +208,3 @@ def test_a_closed_pool_takes_no_more_jobs():
         pass
     with pytest.raises(PoolClosed, match="closed"):
         p.submit([Job("late", _square_and_pid, (2,))])
-
-
-def _touch_slowly(path: str) -> int:
-    time.sleep(1.0)
-    Path(path).touch()
-    return os.getpid()
-
-
-def test_a_process_whose_study_waits_for_a_generation_runs_a_queued_job(
-    store, tiny_config, tmp_path
-):
-    """One process, one study of two one-trial generations: the job, queued once the first
-    trial is done and before the second generation exists, can only run inside the study's
-    task, while it waits; its second isn't counted as the task's."""
-    import optuna
-    from optuna.trial import TrialState
-
-    uri, client, exp = store
-    cfg = load_experiment(tiny_config(f"waits-{uuid.uuid4().hex[:8]}", mlp=False))
-    cfg = replace(cfg, budget=replace(cfg.budget, n_trials=2, generation_size=1))
-    name, model, spec = cfg.study_name("nnfs"), cfg.models[0], f"journal:{tmp_path / 'j.log'}"
-    parent = tracking.ensure_parent_run(client, exp, study_name=name, family="nnfs", params={},
-                                        tags={})  # fmt: skip
-    study = optuna.create_study(study_name=name, storage=make_storage(spec), direction="maximize")
-    for key, value in ((attrs.STUDY_EXPERIMENT_ID, exp), (attrs.STUDY_PARENT_RUN_ID, parent),
-                       (attrs.STUDY_FAMILY, "nnfs")):  # fmt: skip
-        study.set_user_attr(key, value)
-    task = WorkerTask(cfg=cfg, family="nnfs", storage=spec, tracking_uri=uri, deterministic=True)
-    marker, seen = tmp_path / "ran", {}
-    propose_next(study, cfg, model)  # generation 0: one trial
-
-    def while_waiting() -> None:  # the driver's turn, between polls of the pool
-        done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if "jobs" not in seen and done:
-            seen["jobs"], seen["until"] = (
-                pool.submit([Job("fold", _touch_slowly, (str(marker),))]),
-                time.monotonic() + 30,
-            )
-        elif (
-            "jobs" in seen
-            and "ran" not in seen
-            and (marker.exists() or time.monotonic() > seen["until"])
-        ):
-            seen["ran"] = marker.exists()  # before the study could go on
-            propose_next(study, cfg, model)  # generation 1
-
-    with WorkerPool(1) as pool:
-        t0 = time.monotonic()
-        [(code, seconds)] = pool.run([task], while_waiting=while_waiting)
-        wall = time.monotonic() - t0
-        [pid] = seen["jobs"].results()
-    assert code == 0 and seen["ran"] is True and pid != os.getpid()
-    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 2
-    assert seconds < wall - 0.9  # the job's second is the job's, not the study's
