@@ -159,3 +159,21 @@ def test_rebuild_updates_the_same_comparison_run(store, folds):
 def test_unknown_experiment(store):
     with pytest.raises(tracking.NotFoundError, match="no experiment named 'nope'"):
         build_report(store.uri, "nope")
+
+
+def test_a_comparison_is_read_again_only_when_a_parent_run_changed(store, folds, monkeypatch):
+    from nnfs_lab.tracking import report
+
+    c = store.client
+    exp = _sweep(store, folds, "reread")
+    logged = compare_experiment(c, exp, log=True)
+    builds = []
+    monkeypatch.setattr(report, "_build", lambda *a: builds.append(a) or logged)
+    (same,) = build_report(store.uri, "reread", log=False)  # the overview after a sweep
+    assert same is logged and builds == []
+    (parent,) = tracking.search_all_runs(c, exp, tracking.tag_filter(role="parent", family="mlp"))
+    c.set_tag(parent.info.run_id, "nnfs_lab.finalized", "another summary")
+    build_report(store.uri, "reread", log=False)
+    assert len(builds) == 1
+    compare_experiment(c, exp, log=True)  # logging always reads the store again
+    assert len(builds) == 2
