@@ -168,3 +168,26 @@ def test_frames_are_rendered_once_for_images_and_gif_and_again_after_a_new_fit(
     drive(rec, model, 4)  # a new fit: new frames, rendered anew
     again = rec.render_frames(dpi=30)
     assert len(draws) == 5 + 2 and len(again) == 2
+
+
+def test_gif_frames_share_one_palette_and_stay_close_to_the_rendered_frames(spiral_data, tmp_path):
+    """One colour of the rendered frames is one colour of the GIF in every frame (no flicker
+    between frames), and the frames differ from the rendering by about 1/255 per channel."""
+    from nnfs_lab import NNFSClassifier
+
+    X, y, _, _ = spiral_data
+    rec = plots.DecisionBoundaryRecorder(X, y, every=2, max_frames=6, resolution=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        NNFSClassifier((16,), learning_rate=0.05, max_epochs=12, random_state=0,
+                       callbacks=[rec]).fit(X, y)  # fmt: skip
+    rendered = [rgb for _, rgb in rec.render_frames(dpi=40)]
+    mapped: dict[tuple, set] = {}
+    with Image.open(rec.save_gif(tmp_path / "b.gif", dpi=40)) as gif:
+        for i, rgb in enumerate(rendered):
+            gif.seek(i)
+            out = np.asarray(gif.convert("RGB"))
+            assert np.abs(out.astype(float) - rgb).mean() < 2.5
+            for a, b in zip(rgb.reshape(-1, 3)[::7], out.reshape(-1, 3)[::7]):
+                mapped.setdefault(tuple(a), set()).add(tuple(b))
+    assert max(len(v) for v in mapped.values()) == 1
