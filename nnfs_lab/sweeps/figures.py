@@ -16,7 +16,13 @@ from typing import Any
 from nnfs_lab.nn import logs
 from nnfs_lab.sweeps.protocol import TRAIN_LOSS, VAL_ACCURACY, VAL_LOSS
 
-__all__ = ["log_boundary_frames", "log_trial_curves", "plot_importances", "study_plots"]
+__all__ = [
+    "log_boundary_frames",
+    "log_trial_curves",
+    "log_trial_curves_at",
+    "plot_importances",
+    "study_plots",
+]
 
 #: MLflow metric -> the key plots.plot_learning_curves reads.
 _CURVE_KEYS = {TRAIN_LOSS: logs.LOSS, VAL_LOSS: logs.VAL_LOSS, VAL_ACCURACY: logs.VAL_SCORE,
@@ -56,6 +62,13 @@ def log_trial_curves(client: Any, run_id: str, title: str) -> bool:
 
         plt.close("all")
     return True
+
+
+def log_trial_curves_at(tracking_uri: str, run_id: str, title: str) -> bool:
+    """:func:`log_trial_curves` through a client of its own (a pool job)."""
+    from nnfs_lab.tracking import get_client
+
+    return log_trial_curves(get_client(tracking_uri), run_id, title)
 
 
 def plot_importances(importances: dict[str, float], title: str) -> Any:

@@ -8,6 +8,7 @@ decision boundary while it trained (2-D data) as images with ``step=epoch`` and 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from nnfs_lab.sweeps.attrs import ATTR_RUN_ID
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, scale_split
 from nnfs_lab.sweeps.evaluation import refit_on_development, start_evaluation
-from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves, study_plots
+from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves_at, study_plots
 
 __all__ = ["attach_optuna_files", "best_trials", "log_parent_artifacts", "trials_table"]
 
@@ -64,10 +65,25 @@ def best_trials(study: Any, top_k: int = 5) -> list:
     return [t for t in best_first if t.user_attrs.get(ATTR_RUN_ID)][:top_k]
 
 
-def _best_trial_curves(study: Any, client, top_k: int = 5) -> None:
-    """Learning curves of the ``top_k`` best completed trials, on their own runs."""
-    for t in best_trials(study, top_k):
-        log_trial_curves(client, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
+def _start_trial_curves(study: Any, client, pool=None, top_k: int = 5):
+    """Draw the learning curves of the ``top_k`` best completed trials on their own runs, in
+    ``pool``'s processes when there is one (after the held-out folds: then the last study's
+    summary draws them beside this process's figures); call the result to wait for them."""
+    runs = [(client.tracking_uri, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial "
+             f"{t.number}") for t in best_trials(study, top_k)]  # fmt: skip
+    if pool is None or pool.size == 0:
+        return lambda: [log_trial_curves_at(*r) for r in runs]
+    from nnfs_lab.sweeps.pool import Job
+
+    pending = pool.submit([Job(f"curves-{r[1]}", log_trial_curves_at, r) for r in runs])
+
+    def wait() -> None:
+        try:
+            pending.results()
+        except RuntimeError as exc:  # a process died: the figures are a nicety, the rest goes on
+            warnings.warn(f"learning curves of the best trials not drawn: {exc}", stacklevel=2)
+
+    return wait
 
 
 #: Frames of the shipped model's decision boundary while it trained (images and GIF).
@@ -100,10 +116,12 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
                          tmp: Path, pool=None):  # fmt: skip
     """Write and log the parent's files; return (outer scores, shipped model).
 
-    The held-out folds are scored first, in ``pool``'s processes when there is one, while this
-    process draws the figures and refits the model to ship.
+    The held-out folds are scored and the best trials' learning curves drawn first, in
+    ``pool``'s processes when there is one, while this process draws the study's figures and
+    refits the model to ship.
     """
     scores_when_done = start_evaluation(cfg, family, params, data, pool)
+    curves_when_done = _start_trial_curves(study, client, pool) if cfg.trial_plots else None
     trials_table(study).to_csv(tmp / "trials.csv", index=False)
     (tmp / "config.toml").write_text(cfg.source or "", encoding="utf-8")
     arts = [tmp / "trials.csv", tmp / "config.toml"]
@@ -119,10 +137,10 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
         importances=importances,
         importance_title=f"Hyperparameter importances, fANOVA (seed {cfg.seed})",
     )
-    if cfg.trial_plots:
-        _best_trial_curves(study, client)
     model = _shipped_model(cfg, family, params, data, client, parent_id, tmp)
     scores = scores_when_done()
+    if curves_when_done is not None:
+        curves_when_done()
     scores.to_csv(tmp / "outer_scores.csv", index=False)
     arts.append(tmp / "outer_scores.csv")
     for a in arts:

@@ -23,6 +23,7 @@ from nnfs_lab.sweeps import (  # noqa: E402
 )
 from nnfs_lab.sweeps import load_experiment as load_config  # noqa: E402
 from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
+from nnfs_lab.sweeps.parent_artifacts import best_trials  # noqa: E402
 
 FAMILIES = ["nnfs", "mlp"]
 
@@ -154,7 +155,7 @@ def test_sweep_end_to_end_and_resume(tmp_cwd: Path, tiny_config):
 
 
 def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
-    cfg = tiny_config("duo", n_trials=6, max_epochs=4, mlp=False, plots=False)
+    cfg = tiny_config("duo", n_trials=6, max_epochs=4, mlp=False)
     (res,) = sweep([cfg], workers=2, echo=lambda s: None, compare=False)
     assert res.trials_run == 6
     client = _store(tmp_cwd)
@@ -168,6 +169,14 @@ def test_two_workers_log_every_trial_once(tmp_cwd: Path, tiny_config):
     assert {k.info.status for k in kids} == {"FINISHED"}
     # Each Optuna trial points at its own MLflow run.
     assert {t.user_attrs["mlflow_run_id"] for t in study.trials} == {k.info.run_id for k in kids}
+    # The pool's processes drew the five best trials' curves on their runs, and only those.
+    drawn = {
+        k.info.run_id
+        for k in kids
+        if "learning_curves.png" in {a.path for a in client.list_artifacts(k.info.run_id)}
+    }
+    assert drawn == {t.user_attrs["mlflow_run_id"] for t in best_trials(study)}
+    assert len(drawn) == 5
 
 
 def test_killed_worker_then_rerun_completes_budget(
