@@ -258,7 +258,6 @@ class DecisionBoundaryRecorder:
         Path
             ``path``.
         """
-
         self._check_has_frames()
         if fps <= 0:
             raise ValueError(f"fps must be > 0, got {fps}")

@@ -17,7 +17,12 @@ from nnfs_lab.sweeps.attrs import ATTR_RUN_ID
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, scale_split
 from nnfs_lab.sweeps.evaluation import refit_on_development, start_evaluation
-from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves_at, study_plots
+from nnfs_lab.sweeps.figures import (
+    log_boundary_frames,
+    log_trial_curves,
+    log_trial_curves_at,
+    study_plots,
+)
 
 __all__ = ["attach_optuna_files", "best_trials", "log_parent_artifacts", "trials_table"]
 
@@ -69,13 +74,15 @@ def _start_trial_curves(study: Any, client, pool=None, top_k: int = 5):
     """Draw the learning curves of the ``top_k`` best completed trials on their own runs, in
     ``pool``'s processes when there is one (after the held-out folds: then the last study's
     summary draws them beside this process's figures); call the result to wait for them."""
-    runs = [(client.tracking_uri, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial "
-             f"{t.number}") for t in best_trials(study, top_k)]  # fmt: skip
+    runs = [(t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
+            for t in best_trials(study, top_k)]  # fmt: skip
     if pool is None or pool.size == 0:
-        return lambda: [log_trial_curves_at(*r) for r in runs]
+        return lambda: [log_trial_curves(client, *r) for r in runs]
     from nnfs_lab.sweeps.pool import Job
 
-    pending = pool.submit([Job(f"curves-{r[1]}", log_trial_curves_at, r) for r in runs])
+    pending = pool.submit([Job(f"curves-{run_id}", log_trial_curves_at,
+                               (client.tracking_uri, run_id, title))
+                           for run_id, title in runs])  # fmt: skip
 
     def wait() -> None:
         try:
@@ -121,7 +128,8 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
     refits the model to ship.
     """
     scores_when_done = start_evaluation(cfg, family, params, data, pool)
-    curves_when_done = _start_trial_curves(study, client, pool) if cfg.trial_plots else None
+    no_curves = not cfg.trial_plots
+    curves_when_done = (lambda: None) if no_curves else _start_trial_curves(study, client, pool)
     trials_table(study).to_csv(tmp / "trials.csv", index=False)
     (tmp / "config.toml").write_text(cfg.source or "", encoding="utf-8")
     arts = [tmp / "trials.csv", tmp / "config.toml"]
@@ -139,8 +147,7 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
     )
     model = _shipped_model(cfg, family, params, data, client, parent_id, tmp)
     scores = scores_when_done()
-    if curves_when_done is not None:
-        curves_when_done()
+    curves_when_done()
     scores.to_csv(tmp / "outer_scores.csv", index=False)
     arts.append(tmp / "outer_scores.csv")
     for a in arts:
