@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - Windows: no flock; locks become no-ops
 
 from nnfs_lab.tracking import sqlite_path
 
-__all__ = ["FileLock", "FlockJournalLock", "lock_dir"]
+__all__ = ["FileLock", "FlockJournalLock", "claim_lock", "lock_dir"]
 
 
 class FileLock:
@@ -69,6 +69,17 @@ class FlockJournalLock(FileLock):
 
     def __init__(self, journal: str | os.PathLike) -> None:
         super().__init__(f"{journal}.flock")
+
+
+def claim_lock(storage_spec: str) -> FileLock | None:
+    """The lock a worker holds while it claims a trial of a journal file (None on an RDB).
+
+    A claim is two writes (the trial's state, then its owner); under this lock they are one, so
+    a reaper holding it knows an owner-less RUNNING trial was claimed by a process now dead.
+    """
+    if not storage_spec.startswith("journal:"):
+        return None  # an RDB storage's workers may be on other machines: heartbeats judge them
+    return FileLock(f"{storage_spec.removeprefix('journal:')}.claims.flock")
 
 
 def lock_dir(tracking_uri: str, storage_spec: str) -> Path:

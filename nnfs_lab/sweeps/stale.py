@@ -5,6 +5,12 @@ is older than the grace period; on a journal file (one machine) a trial is stale
 that claimed it is gone. Either way :class:`StaleTrialHandler` ends its MLflow child run FAILED and
 re-enqueues the same parameters as a new trial, so the budget still completes. The stale trial
 stays FAIL in Optuna and does not use up budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
+
+A worker claims a trial in two writes (its state, then its owner's host and pid). On one machine
+every claim holds the handler's ``claims`` lock across both, so a RUNNING trial seen without an
+owner while holding that lock was claimed by a process that died between the two: it is stale at
+once. Without the lock (another machine's claim on a shared storage) such a trial is stale only
+after :data:`UNOWNED_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from nnfs_lab.sweeps.attrs import (
     STUDY_FAMILY,
     STUDY_PARENT_RUN_ID,
 )
+from nnfs_lab.sweeps.locks import FileLock
 from nnfs_lab.tracking import fail_trial_runs, get_client
 
 __all__ = ["UNOWNED_STALE_SECONDS", "StaleTrialHandler", "heartbeat_enabled", "reap_stale"]
@@ -45,9 +52,13 @@ class StaleTrialHandler:
     ``system_attrs["failed_trial"]`` / ``["retry_history"]``.
     """
 
-    def __init__(self, tracking_uri: str, max_retry: int | None = 3) -> None:
+    def __init__(
+        self, tracking_uri: str, max_retry: int | None = 3, *, claims: FileLock | None = None
+    ) -> None:
         self.tracking_uri = tracking_uri
         self.max_retry = max_retry
+        #: Held by every claim of this machine from the trial's state to its owner attributes.
+        self.claims = claims
 
     def __call__(self, study: Any, trial: Any) -> None:
         import optuna
@@ -96,12 +107,27 @@ def _age_seconds(trial: Any) -> float:
     return math.inf if start is None else (time.time() - start.timestamp())
 
 
+def _unowned(trial: Any) -> bool:
+    return ATTR_HOST not in trial.user_attrs or ATTR_PID not in trial.user_attrs
+
+
 def _locally_dead(trial: Any, host: str) -> bool:
     """A RUNNING trial whose owner on this machine is gone (or that never got an owner)."""
-    owner, pid = trial.user_attrs.get(ATTR_HOST), trial.user_attrs.get(ATTR_PID)
-    if owner is None or pid is None:
+    if _unowned(trial):
         return _age_seconds(trial) > UNOWNED_STALE_SECONDS
+    owner, pid = trial.user_attrs[ATTR_HOST], trial.user_attrs[ATTR_PID]
     return owner == host and _process_gone(int(pid))
+
+
+def _dead_claims(study: Any, running: list[Any], claims: FileLock | None) -> list[Any]:
+    """RUNNING trials still without an owner once every claim of this machine is whole."""
+    from optuna.trial import TrialState
+
+    if claims is None or not any(_unowned(t) for t in running):
+        return []
+    with claims:
+        return [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+                if _unowned(t)]  # fmt: skip
 
 
 def heartbeat_enabled(storage: Any) -> bool:
@@ -134,6 +160,8 @@ def reap_stale(study: Any, storage: Any, handler: StaleTrialHandler) -> list[int
     else:
         host = socket.gethostname()
         extra = [t for t in running if _locally_dead(t, host)]
+        seen = {t.number for t in extra}
+        extra += [t for t in _dead_claims(study, running, handler.claims) if t.number not in seen]
         reaped = []
     study_id = storage.get_study_id_from_name(study.study_name)
     for t in extra:

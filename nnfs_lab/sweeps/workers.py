@@ -28,6 +28,7 @@ from nnfs_lab.sweeps.budget import budget_status
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import prepare_data
 from nnfs_lab.sweeps.generations import GenerationPruner
+from nnfs_lab.sweeps.locks import FileLock, claim_lock
 from nnfs_lab.sweeps.objective import SweepHooks, TrialContext, make_objective
 from nnfs_lab.sweeps.progress import Progress, echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler
@@ -91,7 +92,7 @@ class WorkerTask:
 
 def open_storage(task: WorkerTask) -> tuple[Any, StaleTrialHandler]:
     """The task's Optuna storage, with heartbeats and the handler of trials whose worker died."""
-    handler = StaleTrialHandler(task.tracking_uri, task.max_retry)
+    handler = StaleTrialHandler(task.tracking_uri, task.max_retry, claims=claim_lock(task.storage))
     storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
                            grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
     return storage, handler
@@ -156,19 +157,25 @@ def _own(storage: Any, tid: int) -> None:
     storage.set_trial_user_attr(tid, ATTR_PID, os.getpid())
 
 
-def claim_slot(study: Any, storage: Any, study_id: int) -> Any | None:
-    """Move one WAITING trial to RUNNING for this worker; its trial id (None when none is left)."""
+def claim_slot(study: Any, storage: Any, study_id: int, *, claims: FileLock | None = None
+               ) -> Any | None:  # fmt: skip
+    """Move one WAITING trial to RUNNING for this worker; its trial id (None when none is left).
+
+    ``claims`` (:func:`~nnfs_lab.sweeps.locks.claim_lock`) is held from the state change to the
+    owner attributes, so a worker killed in between leaves a trial the reaper can tell dead.
+    """
     import optuna
     from optuna.trial import TrialState
 
     for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
         tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-        try:
-            if not storage.set_trial_state_values(tid, TrialState.RUNNING):
-                continue  # another worker claimed it first
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue
-        _own(storage, tid)
+        with claims or contextlib.nullcontext():
+            try:
+                if not storage.set_trial_state_values(tid, TrialState.RUNNING):
+                    continue  # another worker claimed it first
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue
+            _own(storage, tid)
         origin = t.system_attrs.get("failed_trial")  # set by the retry callback
         if origin is not None:
             storage.set_trial_user_attr(tid, ATTR_RETRY_OF, origin)
@@ -190,19 +197,21 @@ def others_running(study: Any, storage: Any) -> bool:
 
 
 def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int,
-                   propose: Callable[[], int] | None) -> int | None:  # fmt: skip
+                   propose: Callable[[], int] | None, claims: FileLock | None
+                   ) -> int | None:  # fmt: skip
     """A claimed slot; a new trial under a time-only budget; -1 to wait; None when done."""
-    tid = claim_slot(study, storage, study_id)
+    tid = claim_slot(study, storage, study_id, claims=claims)
     if tid is not None:
         return tid
     if task.cfg.budget.n_trials is None:  # a time budget only: make a new trial
-        tid = storage.create_new_trial(study_id)
-        _own(storage, tid)
+        with claims or contextlib.nullcontext():
+            tid = storage.create_new_trial(study_id)
+            _own(storage, tid)
         return tid
     if others_running(study, storage):
         return -1
     if propose is not None and propose() > 0:
-        return claim_slot(study, storage, study_id)  # the new generation's first slot
+        return claim_slot(study, storage, study_id, claims=claims)  # the new generation's first
     if task.deterministic and propose is None:
         # The proposer (the driver) enqueues the next generation once this one is done.
         return -1 if budget_status(study.get_trials(deepcopy=False))["used"] < (
@@ -279,7 +288,7 @@ def run_worker(
     while deadline is None or time.monotonic() < deadline:
         for n in reap_stale(study, storage, handler):
             echo(f"[{study.study_name}] trial {n} lost its worker: marked FAIL and retried")
-        tid = _next_trial_id(task, study, storage, study_id, propose)
+        tid = _next_trial_id(task, study, storage, study_id, propose, handler.claims)
         if tid is None:
             break
         if tid < 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nnfs_lab import tracking
-from nnfs_lab.sweeps import attrs, stale
+from nnfs_lab.sweeps import attrs, locks, stale
 from nnfs_lab.sweeps import storage as sweep_storage
 
 SPACE = """
@@ -63,7 +63,7 @@ def journal_study(store, tmp_path: Path):
         client, exp, study_name=name, family="nnfs", params={}, tags={}
     )
     spec = f"journal:{tmp_path / 'journal.log'}"
-    handler = stale.StaleTrialHandler(uri, max_retry=2)
+    handler = stale.StaleTrialHandler(uri, max_retry=2, claims=locks.claim_lock(spec))
     storage = sweep_storage.make_storage(spec, stale_callback=handler)
     import optuna
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
 
 import pytest
 
@@ -11,7 +16,7 @@ optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
 
 from nnfs_lab import tracking  # noqa: E402
-from nnfs_lab.sweeps import attrs, budget, stale, workers  # noqa: E402
+from nnfs_lab.sweeps import attrs, budget, locks, stale, workers  # noqa: E402
 
 
 def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study, dead_pid):
@@ -48,8 +53,11 @@ def test_reap_stale_fails_retries_and_ends_the_mlflow_run(journal_study, dead_pi
     assert storage.get_trial(again).user_attrs[attrs.ATTR_RETRY_OF] == dead_number
 
 
-def test_unowned_running_trial_is_stale_only_when_old(journal_study, monkeypatch):
+def test_unowned_running_trial_without_the_claim_lock_is_stale_only_when_old(
+    journal_study, monkeypatch
+):
     study, storage, handler, *_ = journal_study
+    handler.claims = None  # a claim this machine cannot see whole (another machine's)
     study_id = storage.get_study_id_from_name(study.study_name)
     budget.enqueue_slots(study, 1)
     (t,) = study.trials
@@ -58,6 +66,88 @@ def test_unowned_running_trial_is_stale_only_when_old(journal_study, monkeypatch
     assert stale.reap_stale(study, storage, handler) == []
     monkeypatch.setattr(stale, "UNOWNED_STALE_SECONDS", -1.0)
     assert stale.reap_stale(study, storage, handler) == [t.number]
+
+
+_DIE_MID_CLAIM = """
+import os, sys
+import optuna
+from optuna.trial import TrialState
+from nnfs_lab.sweeps import locks, storage
+spec, name = sys.argv[1:]
+st = storage.make_storage(spec)
+sid = st.get_study_id_from_name(name)
+tid = st.get_trial_id_from_study_id_trial_number(sid, 0)
+locks.claim_lock(spec).acquire()
+assert st.set_trial_state_values(tid, TrialState.RUNNING)
+os._exit(9)  # killed between the claim and the owner's attributes
+"""
+
+
+def test_a_worker_killed_mid_claim_leaves_a_trial_reaped_at_once(journal_study):
+    study, storage, handler, *_, spec = journal_study
+    budget.enqueue_slots(study, 1)
+    proc = subprocess.run([sys.executable, "-c", _DIE_MID_CLAIM, spec, study.study_name])
+    assert proc.returncode == 9
+    (t,) = study.trials
+    assert t.state == TrialState.RUNNING and attrs.ATTR_PID not in t.user_attrs
+    # Not after UNOWNED_STALE_SECONDS: the claim lock says the claimer died mid-claim.
+    assert stale.reap_stale(study, storage, handler) == [t.number]
+    assert [s.state for s in study.trials] == [TrialState.FAIL, TrialState.WAITING]
+
+
+def test_a_claim_in_progress_is_waited_for_not_reaped(journal_study):
+    study, storage, handler, *_, spec = journal_study
+    budget.enqueue_slots(study, 1)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    claimed, claimer_lock = threading.Event(), locks.claim_lock(spec)
+
+    def slow_claim() -> None:  # another worker between its two writes, holding the lock
+        with claimer_lock:
+            tid = storage.get_trial_id_from_study_id_trial_number(study_id, 0)
+            storage.set_trial_state_values(tid, TrialState.RUNNING)
+            claimed.set()
+            time.sleep(0.3)
+            storage.set_trial_user_attr(tid, attrs.ATTR_HOST, socket.gethostname())
+            storage.set_trial_user_attr(tid, attrs.ATTR_PID, os.getpid())
+
+    claimer = threading.Thread(target=slow_claim)
+    claimer.start()
+    assert claimed.wait(10)
+    assert stale.reap_stale(study, storage, handler) == []  # waited for the claim to finish
+    claimer.join()
+    assert study.trials[0].state == TrialState.RUNNING
+
+
+def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
+    study, storage, handler, *_, spec = journal_study
+    budget.enqueue_slots(study, 1)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    seen = []
+    real_own = storage.set_trial_user_attr
+
+    def spy(tid, key, value):  # is the lock held (by this claim) while the owner is written?
+        probe = locks.claim_lock(spec)
+        seen.append(_locked_elsewhere(probe.path))
+        return real_own(tid, key, value)
+
+    storage.set_trial_user_attr = spy
+    assert workers.claim_slot(study, storage, study_id, claims=handler.claims) is not None
+    assert seen[:2] == [True, True]
+
+
+def _locked_elsewhere(path) -> bool:
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
 
 
 def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study, dead_pid):
