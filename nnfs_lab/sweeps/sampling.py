@@ -61,11 +61,11 @@ def sampler_seed(cfg_seed: int, *salt: int | str) -> int:
 def pruner_can_act(pruner: PrunerConfig, step: int) -> bool:
     """Whether a report at ``step`` can change a pruning decision.
 
-    Every ``trial.report`` on the journal storage is an fsync'd append (~1 ms, measured by
-    ``make bench``), so steps the pruner ignores are not reported: none at all without a
-    pruner, and for the median pruner only the steps it evaluates (``n_warmup_steps`` onward,
-    every ``interval_steps``). Every trial reports the same steps, so the medians compare like
-    with like. Per-epoch curves go to MLflow regardless.
+    Every ``trial.report`` is a write to the Optuna storage (on the journal, an append that
+    every process then reads and replays), so steps the pruner ignores are not reported: none
+    at all without a pruner, and for the median pruner only the steps it evaluates
+    (``n_warmup_steps`` onward, every ``interval_steps``). Every trial reports the same steps,
+    so the medians compare like with like. Per-epoch curves go to MLflow regardless.
     """
     if pruner.kind == "none":
         return False

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nnfs_lab.sweeps.locks import FlockJournalLock
 from nnfs_lab.tracking import (
     StoreError,
     database_error,
@@ -59,8 +58,9 @@ def make_storage(
     """An Optuna storage object from :func:`resolve_storage`'s spec.
 
     A journal file is safe for several processes on one machine (16 ran cleanly where sqlite
-    said "database is locked"). An RDB URL gets heartbeats: a trial whose worker stops beating
-    for ``grace_period`` seconds is failed by the next worker that looks, and
+    said "database is locked"); it is synced on every write but pruner reports
+    (:mod:`~nnfs_lab.sweeps.journal`). An RDB URL gets heartbeats: a trial whose worker stops
+    beating for ``grace_period`` seconds is failed by the next worker that looks, and
     ``stale_callback(study, trial)`` runs (it retries the trial and ends its MLflow run).
 
     Raises
@@ -70,13 +70,14 @@ def make_storage(
     """
     import optuna
     from optuna.storages import JournalStorage
-    from optuna.storages.journal import JournalFileBackend
+
+    from nnfs_lab.sweeps.journal import JournalFile
 
     if spec.startswith("journal:"):
         path = Path(spec.removeprefix("journal:"))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return JournalStorage(JournalFileBackend(str(path), lock_obj=FlockJournalLock(path)))
+            return JournalStorage(JournalFile(str(path)))
         except OSError as exc:
             raise StoreError(f"cannot open Optuna journal {path}: {exc}") from None
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
