@@ -201,27 +201,28 @@ def compare_experiment(client: MlflowClient, experiment_id: str, *, log: bool = 
 #: Comparisons built by this process, by store, experiment and the state of its parent runs
 #: (status, end, tags and metrics; a summary rewrites them with the scores file): the overview
 #: after a sweep reuses the comparisons the sweep logged instead of reading every trial run
-#: and scores file again (~0.5 s per experiment). Logging always rebuilds.
-_BUILT: dict[tuple, Comparison] = {}
+#: and scores file again (~0.5 s per experiment). Logging always rebuilds. One entry per
+#: (store, experiment), the latest: a long-lived process does not accumulate stale ones.
+_BUILT: dict[tuple[str, str], tuple[tuple, Comparison]] = {}
 
 
-def _state(client: MlflowClient, experiment_id: str, parents: list) -> tuple:
-    return (client.tracking_uri, experiment_id, tuple(sorted(
+def _state(parents: list) -> tuple:
+    return tuple(sorted(
         (r.info.run_id, r.info.status, r.info.end_time, tuple(sorted(r.data.tags.items())),
-         tuple(sorted(r.data.metrics.items()))) for r in parents)))  # fmt: skip
+         tuple(sorted(r.data.metrics.items()))) for r in parents))  # fmt: skip
 
 
 def _compare(client: MlflowClient, experiment_id: str, *, log: bool) -> Comparison:
     parents = runs.search_all_runs(client, experiment_id, f"tags.`{runs.TAG_ROLE}` = 'parent'")
-    key = _state(client, experiment_id, parents)
-    if not log and key in _BUILT:
-        return _BUILT[key]
+    where, state = (client.tracking_uri, experiment_id), _state(parents)
+    if not log and where in _BUILT and _BUILT[where][0] == state:
+        return _BUILT[where][1]
     comp = _build(client, experiment_id, parents)
     if log and len(comp.table):
         champion = _crown(client, comp, parents)
         comp.run_id = _log(client, experiment_id, comp)
         _record_data_and_champion(client, comp.run_id, parents, champion)
-    _BUILT[key] = comp
+    _BUILT[where] = (state, comp)
     return comp
 
 

@@ -167,6 +167,7 @@ def test_a_comparison_is_read_again_only_when_a_parent_run_changed(store, folds,
     c = store.client
     exp = _sweep(store, folds, "reread")
     logged = compare_experiment(c, exp, log=True)
+    kept = len(report._BUILT)
     builds = []
     monkeypatch.setattr(report, "_build", lambda *a: builds.append(a) or logged)
     (same,) = build_report(store.uri, "reread", log=False)  # the overview after a sweep
@@ -175,5 +176,6 @@ def test_a_comparison_is_read_again_only_when_a_parent_run_changed(store, folds,
     c.set_tag(parent.info.run_id, "nnfs_lab.finalized", "another summary")
     build_report(store.uri, "reread", log=False)
     assert len(builds) == 1
+    assert len(report._BUILT) == kept  # the stale comparison was replaced, not kept beside
     compare_experiment(c, exp, log=True)  # logging always reads the store again
     assert len(builds) == 2
