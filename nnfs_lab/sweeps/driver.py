@@ -39,8 +39,8 @@ from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
 from nnfs_lab.sweeps.data import prepare_data
 from nnfs_lab.sweeps.experiment import load_experiment
 from nnfs_lab.sweeps.families import get_family
-from nnfs_lab.sweeps.generations import propose_next
-from nnfs_lab.sweeps.locks import FileLock, lock_dir
+from nnfs_lab.sweeps.generations import proposer
+from nnfs_lab.sweeps.locks import FileLock, lock_dir, propose_lock
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.pool import WorkerPool
 from nnfs_lab.sweeps.progress import echo_line
@@ -315,7 +315,9 @@ def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) 
     if len(tasks) == 1 or (tasks and pool is None):
         run_worker(tasks[0], hooks, echo, propose=propose)
         return time.perf_counter() - t0
-    outcomes = pool.run(tasks, while_waiting=propose) if tasks else []
+    # On a journal the pool's processes propose themselves; on an RDB the driver polls for them.
+    polls = None if tasks and propose_lock(tasks[0].storage) else propose
+    outcomes = pool.run(tasks, while_waiting=polls) if tasks else []
     for i, (code, _) in enumerate(outcomes):
         if code != 0:
             echo(f"[{name}] worker {i} exited with code {code}")
@@ -347,8 +349,9 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
         echo(f"[{name}] models {orphans} were left PENDING by a killed process: marked FAILED")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
-    # One proposer per study: the driver, or its one in-process worker.
-    propose = partial(propose_next, study, cfg, model) if task.deterministic else None
+    # The driver proposes; on a journal any local process may, under one lock (own_proposer).
+    lock = propose_lock(task.storage)
+    propose = proposer(study, cfg, model, lock) if task.deterministic else None
     added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
     if pool is not None and pool.size == 0:
         echo(f"[{name}] every worker process has died: this study runs in the driver")

@@ -16,17 +16,20 @@ crash between two enqueues is repaired by enqueuing the missing slots again.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+from collections.abc import Callable
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import ATTR_GENERATION, ATTR_SLOT
 from nnfs_lab.sweeps.budget import retried_numbers
 from nnfs_lab.sweeps.config import ExperimentConfig, ModelConfig
+from nnfs_lab.sweeps.locks import FileLock
 from nnfs_lab.sweeps.sampling import make_sampler, sampler_seed
 from nnfs_lab.sweeps.space import suggest_params
 
-__all__ = ["GenerationPruner", "best_trial", "propose_next", "trial_order"]
+__all__ = ["GenerationPruner", "best_trial", "proposer", "propose_next", "trial_order"]
 
 
 def trial_order(trial: Any) -> tuple[float, float, int]:
@@ -106,6 +109,18 @@ def propose_next(study: Any, cfg: ExperimentConfig, model: ModelConfig) -> int:
             study.enqueue_trial(params, user_attrs={ATTR_GENERATION: g, ATTR_SLOT: slot})
             added += 1
     return added
+
+
+def proposer(study: Any, cfg: ExperimentConfig, model: ModelConfig, lock: FileLock | None
+             ) -> Callable[[], int]:  # fmt: skip
+    """:func:`propose_next` on ``study`` as a function of no argument, under ``lock`` (see
+    :func:`~nnfs_lab.sweeps.locks.propose_lock`) when several processes may propose."""
+
+    def propose() -> int:
+        with lock or contextlib.nullcontext():
+            return propose_next(study, cfg, model)
+
+    return propose
 
 
 class _EarlierGenerations:

@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - Windows: no flock; locks become no-ops
 
 from nnfs_lab.tracking import sqlite_path
 
-__all__ = ["FileLock", "FlockJournalLock", "claim_lock", "lock_dir"]
+__all__ = ["FileLock", "FlockJournalLock", "claim_lock", "lock_dir", "propose_lock"]
 
 
 class FileLock:
@@ -80,6 +80,19 @@ def claim_lock(storage_spec: str) -> FileLock | None:
     if not storage_spec.startswith("journal:"):
         return None  # an RDB storage's workers may be on other machines: heartbeats judge them
     return FileLock(f"{storage_spec.removeprefix('journal:')}.claims.flock")
+
+
+def propose_lock(storage_spec: str) -> FileLock | None:
+    """The lock under which any process of this machine proposes a deterministic study's next
+    generation on a journal file (None on an RDB, whose workers may be on other machines: the
+    driver alone proposes there).
+
+    Proposing is a pure function of the earlier generations; under this lock a second proposer
+    finds the generation enqueued and adds nothing, so no slot is ever enqueued twice.
+    """
+    if not storage_spec.startswith("journal:"):
+        return None
+    return FileLock(f"{storage_spec.removeprefix('journal:')}.propose.flock")
 
 
 def lock_dir(tracking_uri: str, storage_spec: str) -> Path:

@@ -27,8 +27,8 @@ from nnfs_lab.sweeps.attrs import (
 from nnfs_lab.sweeps.budget import budget_status
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import prepare_data
-from nnfs_lab.sweeps.generations import GenerationPruner
-from nnfs_lab.sweeps.locks import FileLock, claim_lock
+from nnfs_lab.sweeps.generations import GenerationPruner, proposer
+from nnfs_lab.sweeps.locks import FileLock, claim_lock, propose_lock
 from nnfs_lab.sweeps.objective import SweepHooks, TrialContext, make_objective
 from nnfs_lab.sweeps.progress import Progress, echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler
@@ -42,6 +42,7 @@ __all__ = [
     "open_storage",
     "open_study",
     "others_running",
+    "own_proposer",
     "run_worker",
 ]
 
@@ -69,8 +70,10 @@ class WorkerTask:
     max_retry : int
         How many times one configuration is retried after its worker died.
     deterministic : bool
-        Slots are proposed in generations by one proposer (the driver); an idle worker waits
-        for the next generation while the budget is not yet used.
+        Slots are proposed in generations. On a journal file the worker that finds a generation
+        done proposes the next one itself (under :func:`~nnfs_lab.sweeps.locks.propose_lock`);
+        on an RDB storage the driver does, and an idle worker waits for it while the budget is
+        not yet used.
     idle_timeout : float
         Seconds an idle worker waits for new slots before giving up.
     """
@@ -210,13 +213,27 @@ def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int,
         return tid
     if others_running(study, storage):
         return -1
-    if propose is not None and propose() > 0:
-        return claim_slot(study, storage, study_id, claims=claims)  # the new generation's first
-    if task.deterministic and propose is None:
+    if propose is not None:
+        propose()  # the next generation, unless another process has just proposed it
+        tid = claim_slot(study, storage, study_id, claims=claims)
+        if tid is not None:
+            return tid
+        return -1 if others_running(study, storage) else None  # others took the slots, or done
+    if task.deterministic:
         # The proposer (the driver) enqueues the next generation once this one is done.
         return -1 if budget_status(study.get_trials(deepcopy=False))["used"] < (
             task.cfg.budget.n_trials) else None  # fmt: skip
     return None
+
+
+def own_proposer(task: WorkerTask, study: Any) -> Callable[[], int] | None:
+    """The proposer of ``task``'s study for any process of this machine: a deterministic study
+    on a journal file, whose proposals every local process serializes under one lock. None
+    otherwise (asynchronous, or an RDB storage whose workers may be on other machines)."""
+    lock = propose_lock(task.storage)
+    if not task.deterministic or lock is None:
+        return None
+    return proposer(study, task.cfg, task.cfg.model(task.family), lock)
 
 
 def _run_trial(study: Any, storage: Any, handler: StaleTrialHandler, tid: int, objective) -> Any:
@@ -267,8 +284,9 @@ def run_worker(
     """Claim and run trials of ``task``'s study until no slot is left or ``task.timeout``.
 
     The study, its MLflow experiment and parent run must exist (the driver creates them and
-    records their ids as study user attributes). ``propose()``, given to the one local worker
-    of a deterministic sweep, enqueues the next generation when the current one is done.
+    records their ids as study user attributes). ``propose()`` enqueues the next generation
+    of a deterministic sweep when the current one is done: the driver's own, given to its one
+    in-process worker, else this worker's own on a journal file (:func:`own_proposer`).
 
     Returns
     -------
@@ -282,6 +300,7 @@ def run_worker(
     study, storage, handler = open_study(task)
     objective = _objective_for(task, study, hooks)
     study_id = storage.get_study_id_from_name(study.study_name)
+    propose = propose or own_proposer(task, study)
     deadline = None if task.timeout is None else time.monotonic() + task.timeout
     progress = Progress(f"{study.study_name} w{task.label}", task.cfg.objective, echo)
     ran, idle_since = 0, None

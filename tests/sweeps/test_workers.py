@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
 
 from nnfs_lab import tracking  # noqa: E402
-from nnfs_lab.sweeps import attrs, budget, workers  # noqa: E402
+from nnfs_lab.sweeps import attrs, budget, generations, workers  # noqa: E402
 from nnfs_lab.sweeps import load_experiment as load_config  # noqa: E402
 from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
@@ -41,3 +44,61 @@ def test_worker_needs_an_existing_study(tmp_cwd: Path):
                               tracking_uri=uri)  # fmt: skip
     with pytest.raises(tracking.NotFoundError, match="no study 'spiral-nnfs'"):
         workers.open_study(task)
+
+
+def _deterministic_task(tiny_config, spec: str, uri: str, name: str, *, n_trials: int,
+                        generation_size: int) -> workers.WorkerTask:  # fmt: skip
+    cfg = load_config(tiny_config(name, n_trials=n_trials, max_epochs=3, mlp=False, plots=False))
+    cfg = replace(cfg, budget=replace(cfg.budget, generation_size=generation_size))
+    return workers.WorkerTask(cfg=cfg, family="nnfs", storage=spec, tracking_uri=uri,
+                              deterministic=True)  # fmt: skip
+
+
+def test_processes_proposing_together_enqueue_each_slot_once(journal_study, tiny_config,
+                                                             monkeypatch):  # fmt: skip
+    study, storage, handler, client, exp, spec = journal_study
+    task = _deterministic_task(tiny_config, spec, handler.tracking_uri, "together",
+                               n_trials=4, generation_size=4)  # fmt: skip
+    slow = generations._proposals
+
+    def slowly(*args):  # both read "no generation yet" before either enqueues, unless locked
+        time.sleep(0.3)
+        return slow(*args)
+
+    monkeypatch.setattr(generations, "_proposals", slowly)
+    other = optuna.load_study(study_name=study.study_name,
+                              storage=sweep_storage.make_storage(spec))  # fmt: skip
+    proposers = [workers.own_proposer(task, s) for s in (study, other)]
+    added = []
+    threads = [threading.Thread(target=lambda p=p: added.append(p())) for p in proposers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(added) == [0, 4]
+    slots = [t.user_attrs[attrs.ATTR_SLOT] for t in study.trials]
+    assert sorted(slots) == [0, 1, 2, 3]
+
+
+def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_config, tmp_path):
+    uri, client, exp = store
+    spec = f"journal:{tmp_path / 'journal.log'}"
+    task = _deterministic_task(tiny_config, spec, uri, "alone", n_trials=5, generation_size=2)
+    name = task.cfg.study_name("nnfs")
+    parent = tracking.ensure_parent_run(client, exp, study_name=name, family="nnfs",
+                                        params={}, tags={})  # fmt: skip
+    study = optuna.create_study(study_name=name, storage=sweep_storage.make_storage(spec),
+                                direction="maximize")  # fmt: skip
+    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
+    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
+    # No driver proposes here: without its own proposals the worker would wait for one.
+    assert workers.run_worker(replace(task, idle_timeout=5.0), echo=lambda s: None) == 5
+    done = sorted((t.user_attrs[attrs.ATTR_GENERATION], t.user_attrs[attrs.ATTR_SLOT])
+                  for t in study.trials if t.state.is_finished())  # fmt: skip
+    assert done == [(0, 0), (0, 1), (1, 0), (1, 1), (2, 0)]
+
+
+def test_a_worker_on_an_rdb_leaves_proposals_to_the_driver(tiny_config, tmp_path):
+    task = _deterministic_task(tiny_config, f"sqlite:///{tmp_path / 'o.db'}", "sqlite:///m.db",
+                               "rdb", n_trials=4, generation_size=2)  # fmt: skip
+    assert workers.own_proposer(task, study=None) is None
