@@ -58,20 +58,16 @@ from nnfs_lab.sweeps.summary import (
     parent_params,
 )
 from nnfs_lab.sweeps.threads import blas_threads
-from nnfs_lab.sweeps.workers import WorkerTask, open_storage, run_worker
+from nnfs_lab.sweeps.workers import WorkerTask, open_storage, own_proposer, run_worker
 
 __all__ = ["SweepResult", "sweep"]
 
 
 def _with_budget(cfg: ExperimentConfig, n_trials: int | None, timeout: float | None):
-    if n_trials is None and timeout is None:
-        return cfg
     b = cfg.budget
     return replace(cfg, budget=replace(
-        b,
-        n_trials=n_trials if n_trials is not None else b.n_trials,
-        timeout=timeout if timeout is not None else b.timeout,
-    ))  # fmt: skip
+        b, n_trials=b.n_trials if n_trials is None else n_trials,
+        timeout=b.timeout if timeout is None else timeout))  # fmt: skip
 
 
 def _configs(configs: Sequence[str | Path | ExperimentConfig]) -> list[ExperimentConfig]:
@@ -217,6 +213,7 @@ def _submit_all(cfgs, client, uri, spec, locks, pool, summaries, results, *, fam
                 timeout=cfg.budget.timeout, heartbeat_interval=task_args["heartbeat_interval"],
                 grace_period=task_args["grace_period"],
                 deterministic=task_args["deterministic"] and cfg.budget.n_trials is not None,
+                proposes=True,
             )  # fmt: skip
             parent_id, summary = _sweep_family(task, model, exp_id, client, data, pool=pool,
                                                hooks=hooks, echo=echo)  # fmt: skip
@@ -312,20 +309,23 @@ def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) 
     """Run the study's local workers; the seconds they spent on it (summed over processes)."""
     name = study.study_name
     t0 = time.perf_counter()
-    if len(tasks) == 1 or (tasks and pool is None):
+    if not tasks:
+        return 0.0
+    if len(tasks) == 1 or pool is None:
         run_worker(tasks[0], hooks, echo, propose=propose)
         return time.perf_counter() - t0
     # On a journal the pool's processes propose themselves; on an RDB the driver polls for them.
-    polls = None if tasks and propose_lock(tasks[0].storage) else propose
-    outcomes = pool.run(tasks, while_waiting=polls) if tasks else []
+    polls = None if own_proposer(tasks[0], study, propose_lock(tasks[0].storage)) else propose
+    outcomes = pool.run(tasks, while_waiting=polls)
     for i, (code, _) in enumerate(outcomes):
         if code != 0:
             echo(f"[{name}] worker {i} exited with code {code}")
     seconds = sum(s for _, s in outcomes)
-    # Trials given back by a worker that died, with nobody left to run them.
-    leftover = budget_status(study.get_trials(deepcopy=False))["waiting"]
-    if leftover and any(c != 0 for c, _ in outcomes):
-        echo(f"[{name}] finishing {leftover} trial(s) in the driver")
+    # What workers that died left (trials given back, a generation not proposed): run it here.
+    status = budget_status(study.get_trials(deepcopy=False))
+    unproposed = propose is not None and status["used"] < tasks[0].cfg.budget.n_trials
+    if any(c != 0 for c, _ in outcomes) and (status["waiting"] or unproposed):
+        echo(f"[{name}] finishing the study in the driver")
         t1 = time.perf_counter()
         run_worker(replace(tasks[0], label="d"), hooks, echo, propose=propose)
         seconds += time.perf_counter() - t1
@@ -349,9 +349,8 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
         echo(f"[{name}] models {orphans} were left PENDING by a killed process: marked FAILED")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
-    # The driver proposes; on a journal any local process may, under one lock (own_proposer).
-    lock = propose_lock(task.storage)
-    propose = proposer(study, cfg, model, lock) if task.deterministic else None
+    # The driver proposes; on a journal its pool's processes too, under one lock (own_proposer).
+    propose = proposer(study, cfg, model, handler.proposals) if task.deterministic else None
     added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
     if pool is not None and pool.size == 0:
         echo(f"[{name}] every worker process has died: this study runs in the driver")

@@ -19,19 +19,25 @@ syncs every other append as Optuna does. Nothing is lost by it:
 
 Trials, their states, parameters and attributes (what MLflow runs are matched against) are
 synced on every write, as before.
+
+A power cut can also leave the file's last record torn (part of a line, no newline), which
+Optuna never applies; but the next append would be glued onto it and Optuna would then refuse
+every record after it. Opening a :class:`JournalFile` therefore cuts such a tail off, under the
+journal's lock, with a warning (it can only be a record that was never complete).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any
 
 from optuna.storages.journal import JournalFileBackend
 
 from nnfs_lab.sweeps.locks import FlockJournalLock
 
-__all__ = ["JournalFile", "is_report"]
+__all__ = ["JournalFile", "drop_torn_tail", "is_report"]
 
 #: The keys of the journal's record of ``trial.report`` (one intermediate value); no other
 #: record of the journal's format has them all.
@@ -41,6 +47,24 @@ _REPORT_KEYS = frozenset({"op_code", "worker_id", "trial_id", "step", "intermedi
 def is_report(log: dict[str, Any]) -> bool:
     """Whether a journal record is a pruner report (an intermediate value, and nothing else)."""
     return log.keys() == _REPORT_KEYS
+
+
+def drop_torn_tail(path: str | os.PathLike) -> int:
+    """Truncate ``path`` after its last newline; the number of bytes dropped (0: whole)."""
+    with open(path, "rb+") as f:
+        end = f.seek(0, os.SEEK_END)
+        pos = end
+        while pos > 0:
+            start = max(0, pos - 65536)
+            f.seek(start)
+            newline = f.read(pos - start).rfind(b"\n")
+            if newline >= 0:
+                pos = start + newline + 1
+                break
+            pos = start
+        if pos < end:
+            f.truncate(pos)
+        return end - pos
 
 
 class JournalFile(JournalFileBackend):
@@ -56,6 +80,10 @@ class JournalFile(JournalFileBackend):
         self.path = path
         self.lock = FlockJournalLock(path)
         super().__init__(path, lock_obj=self.lock)
+        with self.lock:
+            if dropped := drop_torn_tail(path):
+                warnings.warn(f"{path}: dropped an unfinished last record ({dropped} bytes) "
+                              "left by a crash", stacklevel=2)  # fmt: skip
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         """Append ``logs``; synced to disk unless they are all pruner reports."""

@@ -40,8 +40,11 @@ class FileLock:
     def acquire(self) -> bool:
         """Wait for the lock; return True (the interface Optuna's journal expects)."""
         if self._depth == 0:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            if self._fd is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            # An acquire interrupted (Ctrl-C) between the flock and the count below leaves the
+            # lock held on this descriptor: locking it again is a no-op, never a self-deadlock.
             if fcntl is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
         self._depth += 1

@@ -9,12 +9,13 @@ stays FAIL in Optuna and does not use up budget (:func:`nnfs_lab.sweeps.budget.b
 A worker claims a trial in two writes (its state, then its owner's host and pid). On one machine
 every claim holds the handler's ``claims`` lock across both, so a RUNNING trial seen without an
 owner while holding that lock was claimed by a process that died between the two: it is stale at
-once. Without the lock (another machine's claim on a shared storage) such a trial is stale only
-after :data:`UNOWNED_STALE_SECONDS`.
+once (a journal file belongs to one machine: workers of several machines share an RDB). On an
+RDB storage such a trial is stale only after :data:`UNOWNED_STALE_SECONDS`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -53,12 +54,20 @@ class StaleTrialHandler:
     """
 
     def __init__(
-        self, tracking_uri: str, max_retry: int | None = 3, *, claims: FileLock | None = None
+        self,
+        tracking_uri: str,
+        max_retry: int | None = 3,
+        *,
+        claims: FileLock | None = None,
+        proposals: FileLock | None = None,
     ) -> None:
         self.tracking_uri = tracking_uri
         self.max_retry = max_retry
         #: Held by every claim of this machine from the trial's state to its owner attributes.
         self.claims = claims
+        #: Held by whoever proposes a generation: a trial is failed and its retry enqueued
+        #: under it, so no proposer sees the generation done in between.
+        self.proposals = proposals
 
     def __call__(self, study: Any, trial: Any) -> None:
         import optuna
@@ -166,12 +175,13 @@ def reap_stale(study: Any, storage: Any, handler: StaleTrialHandler) -> list[int
     study_id = storage.get_study_id_from_name(study.study_name)
     for t in extra:
         tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-        try:
-            if not storage.set_trial_state_values(tid, TrialState.FAIL):
-                continue
-        except optuna.exceptions.UpdateFinishedTrialError:
-            continue  # someone else reaped (or the trial just finished)
-        handler(study, storage.get_trial(tid))
+        with handler.proposals or contextlib.nullcontext():
+            try:
+                if not storage.set_trial_state_values(tid, TrialState.FAIL):
+                    continue
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue  # someone else reaped (or the trial just finished)
+            handler(study, storage.get_trial(tid))
         reaped.append(t.number)
     # A trial that left RUNNING meanwhile because it finished (even by failing) is not stale:
     # only a FAIL without the objective's error attribute is a death.

@@ -70,12 +70,16 @@ class WorkerTask:
     max_retry : int
         How many times one configuration is retried after its worker died.
     deterministic : bool
-        Slots are proposed in generations. On a journal file the worker that finds a generation
-        done proposes the next one itself (under :func:`~nnfs_lab.sweeps.locks.propose_lock`);
-        on an RDB storage the driver does, and an idle worker waits for it while the budget is
-        not yet used.
+        Slots are proposed in generations. On a journal file the driver's worker that finds a
+        generation done proposes the next one itself (``proposes``, under
+        :func:`~nnfs_lab.sweeps.locks.propose_lock`); otherwise the driver does, and an idle
+        worker waits for it while the budget is not yet used.
     idle_timeout : float
         Seconds an idle worker waits for new slots before giving up.
+    proposes : bool
+        A process of the driver's own (its pool), which may propose the next generation; a
+        joining worker (``nnfs-lab worker``) never does: its experiment file need not carry
+        the driver's ``--trials`` or mode.
     """
 
     cfg: ExperimentConfig
@@ -91,11 +95,13 @@ class WorkerTask:
     max_retry: int = 3
     deterministic: bool = False
     idle_timeout: float = 120.0
+    proposes: bool = False
 
 
 def open_storage(task: WorkerTask) -> tuple[Any, StaleTrialHandler]:
     """The task's Optuna storage, with heartbeats and the handler of trials whose worker died."""
-    handler = StaleTrialHandler(task.tracking_uri, task.max_retry, claims=claim_lock(task.storage))
+    handler = StaleTrialHandler(task.tracking_uri, task.max_retry, claims=claim_lock(task.storage),
+                                proposals=propose_lock(task.storage))  # fmt: skip
     storage = make_storage(task.storage, heartbeat_interval=task.heartbeat_interval,
                            grace_period=task.grace_period, stale_callback=handler)  # fmt: skip
     return storage, handler
@@ -226,12 +232,12 @@ def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int,
     return None
 
 
-def own_proposer(task: WorkerTask, study: Any) -> Callable[[], int] | None:
-    """The proposer of ``task``'s study for any process of this machine: a deterministic study
-    on a journal file, whose proposals every local process serializes under one lock. None
-    otherwise (asynchronous, or an RDB storage whose workers may be on other machines)."""
-    lock = propose_lock(task.storage)
-    if not task.deterministic or lock is None:
+def own_proposer(task: WorkerTask, study: Any, lock: FileLock | None) -> Callable[[], int] | None:
+    """The proposer of ``task``'s study for a process the driver started (``task.proposes``):
+    a deterministic study on a journal file, whose proposals every local process serializes
+    under ``lock`` (:func:`~nnfs_lab.sweeps.locks.propose_lock`). None otherwise: asynchronous,
+    an RDB storage, or a joining worker, whose file may not carry the driver's budget."""
+    if not (task.deterministic and task.proposes) or lock is None:
         return None
     return proposer(study, task.cfg, task.cfg.model(task.family), lock)
 
@@ -254,7 +260,7 @@ def _run_trial(study: Any, storage: Any, handler: StaleTrialHandler, tid: int, o
                 trial.set_user_attr(ATTR_ERROR, f"{type(exc).__name__}: {exc}"[:300])
         except BaseException:
             # Interrupted (Ctrl-C, SystemExit): give the trial back rather than count it.
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), handler.proposals or contextlib.nullcontext():
                 if storage.set_trial_state_values(tid, TrialState.FAIL):
                     handler(study, storage.get_trial(tid))
             raise
@@ -300,7 +306,7 @@ def run_worker(
     study, storage, handler = open_study(task)
     objective = _objective_for(task, study, hooks)
     study_id = storage.get_study_id_from_name(study.study_name)
-    propose = propose or own_proposer(task, study)
+    propose = propose or own_proposer(task, study, handler.proposals)
     deadline = None if task.timeout is None else time.monotonic() + task.timeout
     progress = Progress(f"{study.study_name} w{task.label}", task.cfg.objective, echo)
     ran, idle_since = 0, None

@@ -63,7 +63,8 @@ def journal_study(store, tmp_path: Path):
         client, exp, study_name=name, family="nnfs", params={}, tags={}
     )
     spec = f"journal:{tmp_path / 'journal.log'}"
-    handler = stale.StaleTrialHandler(uri, max_retry=2, claims=locks.claim_lock(spec))
+    handler = stale.StaleTrialHandler(uri, max_retry=2, claims=locks.claim_lock(spec),
+                                      proposals=locks.propose_lock(spec))  # fmt: skip
     storage = sweep_storage.make_storage(spec, stale_callback=handler)
     import optuna
 

@@ -104,3 +104,20 @@ def test_the_sweeps_storage_reports_without_an_fsync(tmp_path: Path, monkeypatch
     for step in range(10):
         trial.report(0.5, step)
     assert len(synced) == before > 0
+
+
+def test_a_torn_last_record_is_cut_off_and_the_journal_goes_on(tmp_path: Path):
+    path = tmp_path / "j.log"
+    _one_trial(journal.JournalFile(str(path)))
+    whole = path.read_bytes()
+    with open(path, "ab") as f:  # a power cut in the middle of an append
+        f.write(b'{"op_code":6,"worker_id":"w","trial_id":0,"st')
+    with pytest.warns(UserWarning, match="dropped an unfinished last record"):
+        st = storage.make_storage(f"journal:{path}")
+    assert path.read_bytes() == whole
+    assert len(optuna.load_study(study_name="s", storage=st).trials) == 1
+    second = optuna.load_study(study_name="s", storage=st).ask()
+    second.report(0.25, 1)  # appends after the cut are read back by plain Optuna
+    plain = optuna.load_study(study_name="s", storage=JournalStorage(JournalFileBackend(str(path))))
+    assert plain.trials[1].intermediate_values == {1: 0.25}
+    assert journal.drop_torn_tail(path) == 0  # a whole file is left alone

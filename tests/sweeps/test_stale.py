@@ -123,16 +123,36 @@ def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
     budget.enqueue_slots(study, 1)
     study_id = storage.get_study_id_from_name(study.study_name)
     seen = []
-    real_own = storage.set_trial_user_attr
+    path = locks.claim_lock(spec).path
+    real_state, real_attr = storage.set_trial_state_values, storage.set_trial_user_attr
 
-    def spy(tid, key, value):  # is the lock held (by this claim) while the owner is written?
-        probe = locks.claim_lock(spec)
-        seen.append(_locked_elsewhere(probe.path))
-        return real_own(tid, key, value)
+    def state(tid, *args, **kw):  # is the lock held (by this claim) during each write?
+        seen.append(("state", _locked_elsewhere(path)))
+        return real_state(tid, *args, **kw)
 
-    storage.set_trial_user_attr = spy
+    def attr(tid, key, value):
+        seen.append((key, _locked_elsewhere(path)))
+        return real_attr(tid, key, value)
+
+    storage.set_trial_state_values, storage.set_trial_user_attr = state, attr
     assert workers.claim_slot(study, storage, study_id, claims=handler.claims) is not None
-    assert seen[:2] == [True, True]
+    assert seen[:3] == [("state", True), (attrs.ATTR_HOST, True), (attrs.ATTR_PID, True)]
+
+
+def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(journal_study, dead_pid):
+    # A proposer must never see the generation done between the FAIL and the retry's enqueue.
+    study, storage, handler, *_, spec = journal_study
+    budget.enqueue_slots(study, 1)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    dead = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    storage.set_trial_user_attr(dead, attrs.ATTR_PID, dead_pid())
+    held = []
+    real = type(handler).__call__
+    handler.__class__ = type("Spy", (type(handler),), {
+        "__call__": lambda self, s, t: (held.append(_locked_elsewhere(
+            locks.propose_lock(spec).path)), real(self, s, t))[1]})  # fmt: skip
+    assert stale.reap_stale(study, storage, handler) == [storage.get_trial(dead).number]
+    assert held == [True]
 
 
 def _locked_elsewhere(path) -> bool:

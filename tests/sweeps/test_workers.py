@@ -15,7 +15,7 @@ optuna = pytest.importorskip("optuna")
 from optuna.trial import TrialState  # noqa: E402
 
 from nnfs_lab import tracking  # noqa: E402
-from nnfs_lab.sweeps import attrs, budget, generations, workers  # noqa: E402
+from nnfs_lab.sweeps import attrs, budget, generations, locks, workers  # noqa: E402
 from nnfs_lab.sweeps import load_experiment as load_config  # noqa: E402
 from nnfs_lab.sweeps import storage as sweep_storage  # noqa: E402
 
@@ -51,7 +51,7 @@ def _deterministic_task(tiny_config, spec: str, uri: str, name: str, *, n_trials
     cfg = load_config(tiny_config(name, n_trials=n_trials, max_epochs=3, mlp=False, plots=False))
     cfg = replace(cfg, budget=replace(cfg.budget, generation_size=generation_size))
     return workers.WorkerTask(cfg=cfg, family="nnfs", storage=spec, tracking_uri=uri,
-                              deterministic=True)  # fmt: skip
+                              deterministic=True, proposes=True)  # fmt: skip
 
 
 def test_processes_proposing_together_enqueue_each_slot_once(journal_study, tiny_config,
@@ -68,7 +68,8 @@ def test_processes_proposing_together_enqueue_each_slot_once(journal_study, tiny
     monkeypatch.setattr(generations, "_proposals", slowly)
     other = optuna.load_study(study_name=study.study_name,
                               storage=sweep_storage.make_storage(spec))  # fmt: skip
-    proposers = [workers.own_proposer(task, s) for s in (study, other)]
+    # One lock object per process, as each process opens its own.
+    proposers = [workers.own_proposer(task, s, locks.propose_lock(spec)) for s in (study, other)]
     added = []
     threads = [threading.Thread(target=lambda p=p: added.append(p())) for p in proposers]
     for t in threads:
@@ -80,10 +81,7 @@ def test_processes_proposing_together_enqueue_each_slot_once(journal_study, tiny
     assert sorted(slots) == [0, 1, 2, 3]
 
 
-def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_config, tmp_path):
-    uri, client, exp = store
-    spec = f"journal:{tmp_path / 'journal.log'}"
-    task = _deterministic_task(tiny_config, spec, uri, "alone", n_trials=5, generation_size=2)
+def _linked_study(client, exp, spec: str, task):
     name = task.cfg.study_name("nnfs")
     parent = tracking.ensure_parent_run(client, exp, study_name=name, family="nnfs",
                                         params={}, tags={})  # fmt: skip
@@ -91,6 +89,14 @@ def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_conf
                                 direction="maximize")  # fmt: skip
     study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
     study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
+    return study
+
+
+def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_config, tmp_path):
+    uri, client, exp = store
+    spec = f"journal:{tmp_path / 'journal.log'}"
+    task = _deterministic_task(tiny_config, spec, uri, "alone", n_trials=5, generation_size=2)
+    study = _linked_study(client, exp, spec, task)
     # No driver proposes here: without its own proposals the worker would wait for one.
     assert workers.run_worker(replace(task, idle_timeout=5.0), echo=lambda s: None) == 5
     done = sorted((t.user_attrs[attrs.ATTR_GENERATION], t.user_attrs[attrs.ATTR_SLOT])
@@ -101,4 +107,39 @@ def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_conf
 def test_a_worker_on_an_rdb_leaves_proposals_to_the_driver(tiny_config, tmp_path):
     task = _deterministic_task(tiny_config, f"sqlite:///{tmp_path / 'o.db'}", "sqlite:///m.db",
                                "rdb", n_trials=4, generation_size=2)  # fmt: skip
-    assert workers.own_proposer(task, study=None) is None
+    assert workers.own_proposer(task, None, locks.propose_lock(task.storage)) is None
+
+
+def test_a_joining_worker_never_proposes(tiny_config, tmp_path):
+    # Its experiment file need not carry the driver's --trials or mode (an --async study has
+    # no generations at all): only the driver's own processes propose.
+    spec = f"journal:{tmp_path / 'j.log'}"
+    task = _deterministic_task(tiny_config, spec, "sqlite:///m.db", "joiner", n_trials=4,
+                               generation_size=2)  # fmt: skip
+    lock = locks.propose_lock(spec)
+    assert workers.own_proposer(task, None, lock) is not None
+    assert workers.own_proposer(replace(task, proposes=False), None, lock) is None
+
+
+def test_the_driver_finishes_a_generation_its_dead_workers_never_proposed(store, tiny_config,
+                                                                         tmp_path):  # fmt: skip
+    from nnfs_lab.sweeps import driver
+
+    uri, client, exp = store
+    spec = f"journal:{tmp_path / 'journal.log'}"
+    task = _deterministic_task(tiny_config, spec, uri, "rescue", n_trials=4, generation_size=2)
+    study = _linked_study(client, exp, spec, task)
+
+    class DeadPool:  # every process died right after the first generation
+        size = 0
+
+        def run(self, tasks, while_waiting=None):
+            workers.run_worker(replace(task, idle_timeout=0.0, proposes=False), echo=lambda s: None)
+            return [(-9, 0.0) for _ in tasks]
+
+    propose = generations.proposer(study, task.cfg, task.cfg.model("nnfs"), None)
+    propose()  # the driver proposes generation 0 before its workers start
+    lines = []
+    driver._run_local([task, task], study, DeadPool(), None, lines.append, propose)
+    assert any("finishing the study in the driver" in line for line in lines)
+    assert budget.budget_status(study.trials)["used"] == 4
