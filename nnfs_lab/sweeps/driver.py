@@ -40,7 +40,7 @@ from nnfs_lab.sweeps.data import prepare_data
 from nnfs_lab.sweeps.experiment import load_experiment
 from nnfs_lab.sweeps.families import get_family
 from nnfs_lab.sweeps.generations import proposer
-from nnfs_lab.sweeps.locks import FileLock, lock_dir, propose_lock
+from nnfs_lab.sweeps.locks import FileLock, lock_dir
 from nnfs_lab.sweeps.objective import SweepHooks
 from nnfs_lab.sweeps.pool import WorkerPool
 from nnfs_lab.sweeps.progress import echo_line
@@ -58,7 +58,7 @@ from nnfs_lab.sweeps.summary import (
     parent_params,
 )
 from nnfs_lab.sweeps.threads import blas_threads
-from nnfs_lab.sweeps.workers import WorkerTask, open_storage, own_proposer, run_worker
+from nnfs_lab.sweeps.workers import WorkerTask, open_storage, proposes_itself, run_worker
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -315,7 +315,7 @@ def _run_local(tasks: list[WorkerTask], study: Any, pool, hooks, echo, propose) 
         run_worker(tasks[0], hooks, echo, propose=propose)
         return time.perf_counter() - t0
     # On a journal the pool's processes propose themselves; on an RDB the driver polls for them.
-    polls = None if own_proposer(tasks[0], study, propose_lock(tasks[0].storage)) else propose
+    polls = None if proposes_itself(tasks[0]) else propose
     outcomes = pool.run(tasks, while_waiting=polls)
     for i, (code, _) in enumerate(outcomes):
         if code != 0:
@@ -349,7 +349,7 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
         echo(f"[{name}] models {orphans} were left PENDING by a killed process: marked FAILED")
     trials = study.get_trials(deepcopy=False)
     finished_before = {t.number for t in trials if t.state.is_finished()}
-    # The driver proposes; on a journal its pool's processes too, under one lock (own_proposer).
+    # The driver proposes; on a journal its pool's processes too, under one lock (proposes_itself).
     propose = proposer(study, cfg, model, handler.proposals) if task.deterministic else None
     added = propose() if propose else enqueue_slots(study, cfg.budget.n_trials)
     if pool is not None and pool.size == 0:

@@ -74,28 +74,31 @@ class FlockJournalLock(FileLock):
         super().__init__(f"{journal}.flock")
 
 
+def _beside_journal(storage_spec: str, suffix: str) -> FileLock | None:
+    """A lock file beside a journal storage's file; None for an RDB storage, whose workers may
+    be on other machines (no file lock reaches them: heartbeats and the driver serve there)."""
+    if not storage_spec.startswith("journal:"):
+        return None
+    return FileLock(f"{storage_spec.removeprefix('journal:')}.{suffix}.flock")
+
+
 def claim_lock(storage_spec: str) -> FileLock | None:
     """The lock a worker holds while it claims a trial of a journal file (None on an RDB).
 
     A claim is two writes (the trial's state, then its owner); under this lock they are one, so
     a reaper holding it knows an owner-less RUNNING trial was claimed by a process now dead.
     """
-    if not storage_spec.startswith("journal:"):
-        return None  # an RDB storage's workers may be on other machines: heartbeats judge them
-    return FileLock(f"{storage_spec.removeprefix('journal:')}.claims.flock")
+    return _beside_journal(storage_spec, "claims")
 
 
 def propose_lock(storage_spec: str) -> FileLock | None:
     """The lock under which any process of this machine proposes a deterministic study's next
-    generation on a journal file (None on an RDB, whose workers may be on other machines: the
-    driver alone proposes there).
+    generation on a journal file (None on an RDB: the driver alone proposes there).
 
     Proposing is a pure function of the earlier generations; under this lock a second proposer
     finds the generation enqueued and adds nothing, so no slot is ever enqueued twice.
     """
-    if not storage_spec.startswith("journal:"):
-        return None
-    return FileLock(f"{storage_spec.removeprefix('journal:')}.propose.flock")
+    return _beside_journal(storage_spec, "propose")
 
 
 def lock_dir(tracking_uri: str, storage_spec: str) -> Path:

@@ -43,6 +43,7 @@ __all__ = [
     "open_study",
     "others_running",
     "own_proposer",
+    "proposes_itself",
     "run_worker",
 ]
 
@@ -232,12 +233,19 @@ def _next_trial_id(task: WorkerTask, study: Any, storage: Any, study_id: int,
     return None
 
 
+def proposes_itself(task: WorkerTask) -> bool:
+    """Whether ``task``'s worker proposes its study's next generations itself: a process the
+    driver started (``task.proposes``) on a deterministic study in a journal file, whose
+    proposals every local process serializes under one lock. Not for an asynchronous study, an
+    RDB storage (workers on other machines share no lock), or a joining worker, whose file may
+    not carry the driver's budget."""
+    return task.deterministic and task.proposes and task.storage.startswith("journal:")
+
+
 def own_proposer(task: WorkerTask, study: Any, lock: FileLock | None) -> Callable[[], int] | None:
-    """The proposer of ``task``'s study for a process the driver started (``task.proposes``):
-    a deterministic study on a journal file, whose proposals every local process serializes
-    under ``lock`` (:func:`~nnfs_lab.sweeps.locks.propose_lock`). None otherwise: asynchronous,
-    an RDB storage, or a joining worker, whose file may not carry the driver's budget."""
-    if not (task.deterministic and task.proposes) or lock is None:
+    """The proposer of ``task``'s study under ``lock`` (the study's propose lock) when
+    :func:`proposes_itself`, else None."""
+    if not proposes_itself(task) or lock is None:
         return None
     return proposer(study, task.cfg, task.cfg.model(task.family), lock)
 
