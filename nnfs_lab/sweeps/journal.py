@@ -1,24 +1,27 @@
-"""The Optuna journal file of a sweep: Optuna's backend, without an fsync for pruner reports.
+"""The Optuna journal file of a sweep: Optuna's backend, synced only where a record must last.
 
 Optuna's :class:`~optuna.storages.journal.JournalFileBackend` syncs the file to disk on every
-append. A trial makes ~40 appends, ~25 of them pruner reports (``trial.report``: one
-intermediate value each), and the sync is most of their cost: measured through the real sweep
-code path (`experiments/spiral.toml`, 40 NNFS trials, one worker), the reports took 22 ms per
-trial with it and 7-9 ms without.
+append. A trial makes ~45 appends: its creation, its claim and its ``tell`` (state changes),
+and ~42 details of the running trial: its parameters (one record each, ~9 on the spiral), the
+pruner's reports (~28, one intermediate value each) and its attributes (owner, MLflow run, fit
+seconds). Measured through the real sweep code path (``experiments/spiral.toml``, 40 trials per
+family, one worker): syncing the reports cost 22 ms per trial against 7-9 ms without; syncing
+the other details cost another 2-7 ms per trial (3 runs of each family, alternated).
 
-:class:`JournalFile` appends a batch made only of intermediate values without the sync and
-syncs every other append as Optuna does. Nothing is lost by it:
+:class:`JournalFile` appends a batch made only of trial details (:func:`is_trial_detail`)
+without the sync, and syncs every other append as Optuna does: studies, trial creations (an
+enqueued trial's parameters, generation and slot live in its creation record) and state
+changes (claim, ``tell``, fail). Nothing is lost by it:
 
 - a process that is killed loses nothing: the append is in the kernel's page cache, which
   every process reads and which outlives the process (the fault this project's tests inject);
 - after a power cut, only appends after the last synced one can be missing (syncing the file
-  flushes everything written to it before). A finished trial's reports precede its ``tell``,
-  a synced state change, so they are on disk with it; the reports that can be missing belong to
-  a trial that was still running, whose worker died with the machine: the trial is reaped and
-  retried from scratch (:mod:`~nnfs_lab.sweeps.stale`), and its reports are not read again.
-
-Trials, their states, parameters and attributes (what MLflow runs are matched against) are
-synced on every write, as before.
+  flushes everything written to it before). A detail matters only for an unfinished trial
+  (Optuna refuses details of a finished one), and a trial's details precede its synced
+  ``tell``: a finished trial has all of them. The details that can be missing belong to a
+  trial that was still running, whose worker died with the machine: the trial is reaped (an
+  owner-less claim is dead at once, :mod:`~nnfs_lab.sweeps.stale`) and retried from its
+  creation record, which keeps its fixed parameters; its own details are not read again.
 
 A power cut can also leave the file's last record torn (part of a line, no newline), which
 Optuna never applies; but the next append would be glued onto it and Optuna would then refuse
@@ -37,16 +40,26 @@ from optuna.storages.journal import JournalFileBackend
 
 from nnfs_lab.sweeps.locks import FlockJournalLock
 
-__all__ = ["JournalFile", "drop_torn_tail", "is_report"]
+__all__ = ["JournalFile", "drop_torn_tail", "is_trial_detail"]
 
-#: The keys of the journal's record of ``trial.report`` (one intermediate value); no other
-#: record of the journal's format has them all.
-_REPORT_KEYS = frozenset({"op_code", "worker_id", "trial_id", "step", "intermediate_value"})
+#: The exact keys of each record of a running trial's details in the journal's format: a
+#: parameter, an intermediate value (``trial.report``), a user and a system attribute. No other
+#: record has one of these key sets; a record of a changed format is synced, as Optuna does.
+_DETAIL_KEYS = tuple(
+    frozenset({"op_code", "worker_id", "trial_id", *keys})
+    for keys in (
+        ("param_name", "param_value_internal", "distribution"),
+        ("step", "intermediate_value"),
+        ("user_attr",),
+        ("system_attr",),
+    )
+)
 
 
-def is_report(log: dict[str, Any]) -> bool:
-    """Whether a journal record is a pruner report (an intermediate value, and nothing else)."""
-    return log.keys() == _REPORT_KEYS
+def is_trial_detail(log: dict[str, Any]) -> bool:
+    """Whether a journal record is a detail of a trial (a parameter, a pruner report, an
+    attribute), and not a study, a trial's creation or a change of its state."""
+    return log.keys() in _DETAIL_KEYS
 
 
 def drop_torn_tail(path: str | os.PathLike) -> int:
@@ -86,8 +99,8 @@ class JournalFile(JournalFileBackend):
                               "left by a crash", stacklevel=2)  # fmt: skip
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        """Append ``logs``; synced to disk unless they are all pruner reports."""
-        if not logs or not all(is_report(log) for log in logs):
+        """Append ``logs``; synced to disk unless they are all trial details."""
+        if not logs or not all(is_trial_detail(log) for log in logs):
             super().append_logs(logs)
             return
         # The bytes Optuna's backend writes (one JSON object per line), under the same lock.

@@ -58,7 +58,7 @@ def make_storage(
     """An Optuna storage object from :func:`resolve_storage`'s spec.
 
     A journal file is safe for several processes on one machine (16 ran cleanly where sqlite
-    said "database is locked"); it is synced on every write but pruner reports
+    said "database is locked"); it is synced on every write but a running trial's details
     (:mod:`~nnfs_lab.sweeps.journal`). An RDB URL gets heartbeats: a trial whose worker stops
     beating for ``grace_period`` seconds is failed by the next worker that looks, and
     ``stale_callback(study, trial)`` runs (it retries the trial and ends its MLflow run).

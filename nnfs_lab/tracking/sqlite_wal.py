@@ -11,8 +11,8 @@ rows): 49.6 ms per trial in rollback mode, 38.3 ms in WAL mode, 28.5 ms in WAL m
 - :func:`relax_sync_for_wal` makes this process's SQLAlchemy connections to a database in WAL
   mode commit with ``synchronous=NORMAL``: a commit survives the process being killed (the
   fault this project tests), not a power cut, after which the last commits may be missing.
-  Optuna's journal is synced on every write but pruner reports (:mod:`nnfs_lab.sweeps.journal`),
-  so a sweep rerun after a power cut finds trials whose runs are missing and re-logs them
+  Optuna's journal syncs every state change (:mod:`nnfs_lab.sweeps.journal`), so a sweep
+  rerun after a power cut finds trials whose runs are missing and re-logs them
   (:func:`nnfs_lab.sweeps.repair.repair_runs`).
 
 WAL mode needs the shared memory of one machine: a store on a network file system shared by
