@@ -21,7 +21,9 @@ changes (claim, ``tell``, fail). Nothing is lost by it:
   ``tell``: a finished trial has all of them. The details that can be missing belong to a
   trial that was still running, whose worker died with the machine: the trial is reaped (an
   owner-less claim is dead at once, :mod:`~nnfs_lab.sweeps.stale`) and retried from its
-  creation record, which keeps its fixed parameters; its own details are not read again.
+  creation record, which holds a deterministic sweep's enqueued parameters (fixed), generation
+  and slot; its own details are not read again. (An asynchronous or time-budget trial samples
+  its parameters as it runs: its retry samples again those a power cut lost.)
 
 A power cut can also leave the file's last record torn (part of a line, no newline), which
 Optuna never applies; but the next append would be glued onto it and Optuna would then refuse
@@ -42,24 +44,24 @@ from nnfs_lab.sweeps.locks import FlockJournalLock
 
 __all__ = ["JournalFile", "drop_torn_tail", "is_trial_detail"]
 
-#: The exact keys of each record of a running trial's details in the journal's format: a
-#: parameter, an intermediate value (``trial.report``), a user and a system attribute. No other
-#: record has one of these key sets; a record of a changed format is synced, as Optuna does.
-_DETAIL_KEYS = tuple(
-    frozenset({"op_code", "worker_id", "trial_id", *keys})
-    for keys in (
-        ("param_name", "param_value_internal", "distribution"),
-        ("step", "intermediate_value"),
-        ("user_attr",),
-        ("system_attr",),
+#: The journal's records of a running trial's details, by Optuna's operation code, with the
+#: exact keys of each: a parameter (5), an intermediate value (7, ``trial.report``), a user (8)
+#: and a system attribute (9). A record of a changed format is synced, as Optuna does.
+_DETAIL_KEYS = {
+    op: frozenset({"op_code", "worker_id", "trial_id", *keys})
+    for op, keys in (
+        (5, ("param_name", "param_value_internal", "distribution")),
+        (7, ("step", "intermediate_value")),
+        (8, ("user_attr",)),
+        (9, ("system_attr",)),
     )
-)
+}
 
 
 def is_trial_detail(log: dict[str, Any]) -> bool:
     """Whether a journal record is a detail of a trial (a parameter, a pruner report, an
     attribute), and not a study, a trial's creation or a change of its state."""
-    return log.keys() in _DETAIL_KEYS
+    return _DETAIL_KEYS.get(log.get("op_code")) == log.keys()
 
 
 def drop_torn_tail(path: str | os.PathLike) -> int:

@@ -2,11 +2,14 @@
 
 On an RDB storage (PostgreSQL) workers beat a heartbeat and Optuna fails a trial whose heartbeat
 is older than the grace period; on a journal file (one machine) a trial is stale when the process
-that claimed it is gone. Either way :class:`StaleTrialHandler` ends its MLflow child run FAILED and
-re-enqueues the same parameters as a new trial, so the budget still completes. The stale trial
-stays FAIL in Optuna and does not use up budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
+that claimed it is gone, or was a process of an earlier boot of the machine (after a crash, the
+same pid may belong to an unrelated process). Either way :class:`StaleTrialHandler` ends its
+MLflow child run FAILED and re-enqueues the same configuration as a new trial, so the budget
+still completes (an asynchronous trial samples its parameters as it runs: those a power cut lost
+before they reached the disk are sampled again). The stale trial stays FAIL in Optuna and does
+not use up budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
 
-A worker claims a trial in two writes (its state, then its owner's host and pid). On one machine
+A worker claims a trial in two steps (its state, then its owner: host, boot id, pid). On one machine
 every claim holds the handler's ``claims`` lock across both, so a RUNNING trial seen without an
 owner while holding that lock was claimed by a process that died between the two: it is stale at
 once (a journal file belongs to one machine: workers of several machines share an RDB). On an
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import os
 import socket
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import (
+    ATTR_BOOT,
     ATTR_ERROR,
     ATTR_HOST,
     ATTR_PID,
@@ -37,7 +42,13 @@ from nnfs_lab.sweeps.attrs import (
 from nnfs_lab.sweeps.locks import FileLock
 from nnfs_lab.tracking import fail_trial_runs, get_client
 
-__all__ = ["UNOWNED_STALE_SECONDS", "StaleTrialHandler", "heartbeat_enabled", "reap_stale"]
+__all__ = [
+    "UNOWNED_STALE_SECONDS",
+    "StaleTrialHandler",
+    "boot_id",
+    "heartbeat_enabled",
+    "reap_stale",
+]
 
 #: A RUNNING trial that never got its owner's host/pid attributes (the worker died within
 #: milliseconds of claiming it) is stale after this long.
@@ -97,6 +108,15 @@ class StaleTrialHandler:
             retry(study, template)
 
 
+@functools.cache
+def boot_id() -> str | None:
+    """This boot of this machine (Linux's ``boot_id``), or None where the system has none."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
+    except OSError:
+        return None
+
+
 def _process_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -124,8 +144,11 @@ def _locally_dead(trial: Any, host: str) -> bool:
     """A RUNNING trial whose owner on this machine is gone (or that never got an owner)."""
     if _unowned(trial):
         return _age_seconds(trial) > UNOWNED_STALE_SECONDS
-    owner, pid = trial.user_attrs[ATTR_HOST], trial.user_attrs[ATTR_PID]
-    return owner == host and _process_gone(int(pid))
+    attrs = trial.user_attrs
+    if attrs[ATTR_HOST] != host:
+        return False
+    boot = attrs.get(ATTR_BOOT)
+    return (boot is not None and boot != boot_id()) or _process_gone(int(attrs[ATTR_PID]))
 
 
 def _dead_claims(study: Any, running: list[Any], claims: FileLock | None) -> list[Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import (
+    ATTR_BOOT,
     ATTR_ERROR,
     ATTR_HOST,
     ATTR_PID,
@@ -32,7 +33,7 @@ from nnfs_lab.sweeps.locks import FileLock, claim_lock, propose_lock
 from nnfs_lab.sweeps.objective import SweepHooks, TrialContext, make_objective
 from nnfs_lab.sweeps.progress import Progress, echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler
-from nnfs_lab.sweeps.stale import StaleTrialHandler, heartbeat_enabled, reap_stale
+from nnfs_lab.sweeps.stale import StaleTrialHandler, boot_id, heartbeat_enabled, reap_stale
 from nnfs_lab.sweeps.storage import make_storage, storage_label
 from nnfs_lab.tracking import NotFoundError, get_client
 
@@ -164,6 +165,8 @@ class _Heartbeat:
 
 def _own(storage: Any, tid: int) -> None:
     storage.set_trial_user_attr(tid, ATTR_HOST, socket.gethostname())
+    if boot := boot_id():  # before the pid: an owner is whole once its pid is there
+        storage.set_trial_user_attr(tid, ATTR_BOOT, boot)
     storage.set_trial_user_attr(tid, ATTR_PID, os.getpid())
 
 

@@ -136,7 +136,25 @@ def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
 
     storage.set_trial_state_values, storage.set_trial_user_attr = state, attr
     assert workers.claim_slot(study, storage, study_id, claims=handler.claims) is not None
-    assert seen[:3] == [("state", True), (attrs.ATTR_HOST, True), (attrs.ATTR_PID, True)]
+    owner = [attrs.ATTR_HOST, *([attrs.ATTR_BOOT] if stale.boot_id() else []), attrs.ATTR_PID]
+    assert seen[: len(owner) + 1] == [("state", True)] + [(key, True) for key in owner]
+
+
+@pytest.mark.skipif(stale.boot_id() is None, reason="no boot id on this system")
+def test_a_trial_owned_under_an_earlier_boot_is_dead_whatever_runs_under_its_pid(journal_study):
+    # After a crash and reboot the recorded pid may belong to an unrelated live process.
+    study, storage, handler, *_ = journal_study
+    budget.enqueue_slots(study, 2)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    earlier = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    now = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    assert storage.get_trial(now).user_attrs[attrs.ATTR_BOOT] == stale.boot_id()
+    storage.set_trial_user_attr(earlier, attrs.ATTR_BOOT, "an-earlier-boot")
+    # Both name this live process; only the one recorded under another boot is dead.
+    assert stale.reap_stale(study, storage, handler) == [storage.get_trial(earlier).number]
+    assert storage.get_trial(now).state == TrialState.RUNNING
+    (retry,) = [t for t in study.trials if t.state == TrialState.WAITING]
+    assert attrs.ATTR_BOOT not in retry.user_attrs
 
 
 def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(journal_study, dead_pid):
