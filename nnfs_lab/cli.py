@@ -75,6 +75,9 @@ def _add_sweep(sub: Subparsers) -> None:
     p.add_argument("--async", dest="asynchronous", action="store_true",
                    help="sample each trial when a worker claims it (more trials per minute, "
                    "results depend on timing); default: deterministic generations")  # fmt: skip
+    p.add_argument("--overlap-summaries", action="store_true",
+                   help="summarize a study beside the next study's trials (pays where cores "
+                   "are spare; a study's wall time then includes that summary's work)")  # fmt: skip
     _storage_args(p)
     p.set_defaults(func=_cmd_sweep)
 
@@ -111,6 +114,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         heartbeat_interval=args.heartbeat_interval,
         grace_period=args.grace_period,
         deterministic=not args.asynchronous,
+        overlap_summaries=args.overlap_summaries,
     )
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
     if not args.no_compare:

@@ -95,7 +95,7 @@ def sweep(
     heartbeat_interval: int = 10,
     grace_period: int = 30,
     deterministic: bool = True,
-    overlap_summaries: bool = True,
+    overlap_summaries: bool = False,
 ) -> list[SweepResult]:
     """Run (or resume) the sweeps of each experiment and log the comparison.
 
@@ -138,10 +138,10 @@ def sweep(
         When the tracking store or the Optuna storage cannot be reached.
 
     With ``workers > 1`` and ``overlap_summaries``, a study's summary (and an experiment's
-    comparison) runs in a background thread while the next study's workers train, when
-    matplotlib draws off-screen (Agg, as the CLI selects): pyplot may not be used outside the
-    main thread of an interactive backend. ``make bench`` turns it off to time study phases
-    with nothing else running beside them.
+    comparison) runs in a background thread while the next study's workers train, if matplotlib
+    draws off-screen (Agg, as the CLI selects). It pays where cores are spare; with as many
+    workers as cores it saved nothing measurable, and the next study's wall time then includes
+    the summary's folds queued in the pool first: off by default, each study's phase runs alone.
     """
     import optuna
 

@@ -137,11 +137,12 @@ def test_ctrl_c_with_two_workers_leaves_nothing_running(tmp_cwd, tiny_config, su
 def test_ctrl_c_while_a_summary_runs_beside_the_next_study_and_the_rerun_completes(
     tmp_cwd, tiny_config, subprocess_env, python
 ):
-    # nnfs first, then mlp: nnfs's summary (its held-out folds queued in the pool behind
+    # nnfs first, then mlp: nnfs's summary (its held-out folds queued in the pool beside
     # mlp's workers) runs in the driver's background thread when Ctrl-C comes.
     cfg = tiny_config("halt2", n_trials=6, max_epochs=300, plots=False)
     with open(tmp_cwd / "sweep.log", "w") as log:
-        proc = subprocess.Popen(_cmd(python, "sweep", str(cfg), "--workers", "2"),
+        proc = subprocess.Popen(_cmd(python, "sweep", str(cfg), "--workers", "2",
+                                     "--overlap-summaries"),
                                 cwd=tmp_cwd, env=subprocess_env, stdout=log, stderr=log,
                                 start_new_session=True)  # fmt: skip
     try:
