@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -154,39 +153,28 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
 
     With a :class:`~nnfs_lab.sweeps.pool.WorkerPool` the folds are scored in its processes
     (one chunk of folds per process) while the caller goes on; without one they are scored
-    when the result is asked for. Each fold is seeded alike wherever it runs, and every fit
-    runs with one BLAS thread (as pool processes do), so the
-    scores do not depend on where they were computed.
+    when the result is asked for (:func:`~nnfs_lab.sweeps.offload.start_jobs`). Each fold is
+    seeded alike wherever it runs, and every fit runs with one BLAS thread (as pool processes
+    do), so the scores do not depend on where they were computed.
     """
     import pandas as pd
 
-    folds = outer_folds(cfg, data)
+    from nnfs_lab.sweeps.offload import start_jobs
+    from nnfs_lab.sweeps.pool import Job
 
-    def frame(rows: list[dict[str, Any]]):
-        rows = sorted(rows, key=lambda r: (r["repeat"], r["fold"]))
+    folds = outer_folds(cfg, data)
+    # One chunk of folds per process: each job carries the data (Fashion-MNIST: ~30 MB).
+    n = pool.size if pool is not None and pool.size else 1
+    jobs = [Job(f"{cfg.name}-{family}-folds-{i}", score_folds, (cfg, family, params, data, chunk))
+            for i, chunk in enumerate(folds[i::n] for i in range(n)) if chunk]  # fmt: skip
+    chunks = start_jobs(pool, jobs, what=f"held-out folds of {family}")
+
+    def frame():
+        rows = sorted((row for rows in chunks() for row in rows),
+                      key=lambda r: (r["repeat"], r["fold"]))  # fmt: skip
         return pd.DataFrame(rows, columns=list(OUTER_COLUMNS))
 
-    if pool is None or pool.size == 0:
-        return lambda: frame(score_folds(cfg, family, params, data, folds))
-    from nnfs_lab.sweeps.pool import Job, PoolClosed
-
-    # One chunk of folds per process: each job carries the data (Fashion-MNIST: ~30 MB).
-    chunks = [folds[i :: pool.size] for i in range(pool.size)]
-    pending = pool.submit([Job(f"{cfg.name}-{family}-folds-{i}", score_folds,
-                               (cfg, family, params, data, chunk))
-                           for i, chunk in enumerate(chunks) if chunk])  # fmt: skip
-
-    def collect():
-        try:
-            return frame([row for rows in pending.results() for row in rows])
-        except PoolClosed:  # the sweep is being stopped: nothing to rescore
-            raise
-        except RuntimeError as exc:  # a pool process died or a job failed: score them here
-            warnings.warn(f"held-out folds of {family} rescored in the driver: {exc}",
-                          stacklevel=2)  # fmt: skip
-            return frame(score_folds(cfg, family, params, data, folds))
-
-    return collect
+    return frame
 
 
 def refit_on_development(cfg: ExperimentConfig, family: str, params: dict[str, Any],

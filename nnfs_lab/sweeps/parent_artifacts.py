@@ -8,7 +8,6 @@ decision boundary while it trained (2-D data) as images with ``step=epoch`` and 
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,15 @@ from nnfs_lab.sweeps.attrs import ATTR_RUN_ID
 from nnfs_lab.sweeps.config import ExperimentConfig
 from nnfs_lab.sweeps.data import SplitData, scale_split
 from nnfs_lab.sweeps.evaluation import refit_on_development, start_evaluation
-from nnfs_lab.sweeps.figures import (
-    log_boundary_frames,
-    log_trial_curves,
-    log_trial_curves_at,
-    study_plots,
-)
+from nnfs_lab.sweeps.figures import log_boundary_frames, log_trial_curves_at, study_plots
+from nnfs_lab.sweeps.offload import start_jobs
 
-__all__ = ["attach_optuna_files", "best_trials", "log_parent_artifacts", "trials_table"]
+__all__ = [
+    "attach_optuna_files",
+    "best_trials",
+    "log_parent_artifacts",
+    "trials_table",
+]
 
 
 def trials_table(study: Any):
@@ -70,27 +70,13 @@ def best_trials(study: Any, top_k: int = 5) -> list:
     return [t for t in best_first if t.user_attrs.get(ATTR_RUN_ID)][:top_k]
 
 
-def _start_trial_curves(study: Any, client, pool=None, top_k: int = 5):
-    """Draw the learning curves of the ``top_k`` best completed trials on their own runs, in
-    ``pool``'s processes when there is one (after the held-out folds: then the last study's
-    summary draws them beside this process's figures); call the result to wait for them."""
-    runs = [(t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}")
-            for t in best_trials(study, top_k)]  # fmt: skip
-    if pool is None or pool.size == 0:
-        return lambda: [log_trial_curves(client, *r) for r in runs]
+def _curve_jobs(study: Any, tracking_uri: str, top_k: int = 5) -> list:
+    """Jobs drawing the learning curves of the ``top_k`` best completed trials on their runs."""
     from nnfs_lab.sweeps.pool import Job
 
-    pending = pool.submit([Job(f"curves-{run_id}", log_trial_curves_at,
-                               (client.tracking_uri, run_id, title))
-                           for run_id, title in runs])  # fmt: skip
-
-    def wait() -> None:
-        try:
-            pending.results()
-        except RuntimeError as exc:  # a process died: the figures are a nicety, the rest goes on
-            warnings.warn(f"learning curves of the best trials not drawn: {exc}", stacklevel=2)
-
-    return wait
+    return [Job(f"curves-{t.user_attrs[ATTR_RUN_ID]}", log_trial_curves_at,
+                (tracking_uri, t.user_attrs[ATTR_RUN_ID], f"{study.study_name} trial {t.number}"))
+            for t in best_trials(study, top_k)]  # fmt: skip
 
 
 #: Frames of the shipped model's decision boundary while it trained (images and GIF).
@@ -123,13 +109,15 @@ def log_parent_artifacts(study, cfg, family: str, params, data: SplitData, clien
                          tmp: Path, pool=None):  # fmt: skip
     """Write and log the parent's files; return (outer scores, shipped model).
 
-    The held-out folds are scored and the best trials' learning curves drawn first, in
-    ``pool``'s processes when there is one, while this process draws the study's figures and
-    refits the model to ship.
+    The held-out folds are scored and the best trials' learning curves drawn in ``pool``'s
+    processes when there is one (:func:`~nnfs_lab.sweeps.offload.start_jobs`), while this
+    process computes the parameter importances, draws the study's figures and refits the model
+    to ship. (Refitting it in the pool too was measured slower: the folds are the longest part.)
     """
     scores_when_done = start_evaluation(cfg, family, params, data, pool)
-    no_curves = not cfg.trial_plots
-    curves_when_done = (lambda: None) if no_curves else _start_trial_curves(study, client, pool)
+    curves = [] if not cfg.trial_plots else _curve_jobs(study, client.tracking_uri)
+    curves_when_done = start_jobs(pool, curves, what="learning curves of the best trials",
+                                  redo_here=False)  # fmt: skip
     trials_table(study).to_csv(tmp / "trials.csv", index=False)
     (tmp / "config.toml").write_text(cfg.source or "", encoding="utf-8")
     arts = [tmp / "trials.csv", tmp / "config.toml"]
