@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
-    "ATTR_BOOT",
     "ATTR_ERROR",
     "ATTR_FIT_SECONDS",
     "ATTR_GENERATION",
     "ATTR_HOST",
     "ATTR_PID",
+    "ATTR_PROCESS",
     "ATTR_RETRY_OF",
     "ATTR_RUN_ID",
     "ATTR_SLOT",
@@ -26,13 +26,13 @@ ATTR_FIT_SECONDS = "fit_seconds"  # seconds spent inside the estimators' trainin
 #: Trial user attributes written by the worker that claims a trial.
 ATTR_HOST = "nnfs_lab.host"
 ATTR_PID = "nnfs_lab.pid"
-ATTR_BOOT = "nnfs_lab.boot_id"  # the machine's boot the pid belongs to (Linux)
+ATTR_PROCESS = "nnfs_lab.process"  # which process the pid was: "<boot id>/<start time>"
 ATTR_RETRY_OF = "nnfs_lab.retry_of_trial"  # on a retried trial: the number of the one that died
 #: Deterministic sweeps: the generation a trial was proposed in, and its place in it.
 ATTR_GENERATION = "nnfs_lab.generation"
 ATTR_SLOT = "nnfs_lab.slot"
 #: What belongs to a trial's owner, not to its configuration: dropped when a trial is retried.
-OWNER_ATTRS = (ATTR_HOST, ATTR_PID, ATTR_BOOT, ATTR_RUN_ID, ATTR_ERROR, ATTR_RETRY_OF)
+OWNER_ATTRS = (ATTR_HOST, ATTR_PID, ATTR_PROCESS, ATTR_RUN_ID, ATTR_ERROR, ATTR_RETRY_OF)
 
 #: Study user attributes the driver writes so that workers anywhere can find the MLflow side.
 STUDY_EXPERIMENT_ID = "mlflow_experiment_id"

@@ -1,19 +1,19 @@
 """Trials whose worker died (*stale* trials): detect them, fail them, end their runs, retry them.
 
-On an RDB storage (PostgreSQL) workers beat a heartbeat and Optuna fails a trial whose heartbeat
-is older than the grace period; on a journal file (one machine) a trial is stale when the process
-that claimed it is gone, or was a process of an earlier boot of the machine (after a crash, the
-same pid may belong to an unrelated process). Either way :class:`StaleTrialHandler` ends its
-MLflow child run FAILED and re-enqueues the same configuration as a new trial, so the budget
-still completes (an asynchronous trial samples its parameters as it runs: those a power cut lost
-before they reached the disk are sampled again). The stale trial stays FAIL in Optuna and does
-not use up budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
+On an RDB storage (PostgreSQL) workers beat a heartbeat and Optuna fails a trial whose heartbeat is
+older than the grace period; on a journal file (one machine) a trial is stale when the process that
+claimed it is gone, or its pid now names another process (pids are reused, and after a reboot they
+start over: the owner records which process it was). Either way :class:`StaleTrialHandler` ends its
+MLflow child run FAILED and re-enqueues the same configuration as a new trial, so the budget still
+completes (an asynchronous trial samples its parameters as it runs: those a power cut lost before
+they reached the disk are sampled again). The stale trial stays FAIL in Optuna and does not use up
+budget (:func:`nnfs_lab.sweeps.budget.budget_status`).
 
-A worker claims a trial in two steps (its state, then its owner: host, boot id, pid). On one machine
-every claim holds the handler's ``claims`` lock across both, so a RUNNING trial seen without an
-owner while holding that lock was claimed by a process that died between the two: it is stale at
-once (a journal file belongs to one machine: workers of several machines share an RDB). On an
-RDB storage such a trial is stale only after :data:`UNOWNED_STALE_SECONDS`.
+A worker claims a trial in two steps (its state, then its owner: host, process, pid). On one
+machine every claim holds the handler's ``claims`` lock across both, so a RUNNING trial seen
+without an owner while holding that lock was claimed by a process that died between the two: it is
+stale at once (a journal file belongs to one machine: workers of several machines share an RDB). On
+an RDB storage such a trial is stale only after :data:`UNOWNED_STALE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import (
-    ATTR_BOOT,
     ATTR_ERROR,
     ATTR_HOST,
     ATTR_PID,
+    ATTR_PROCESS,
     OWNER_ATTRS,
     STUDY_EXPERIMENT_ID,
     STUDY_FAMILY,
@@ -45,8 +45,8 @@ from nnfs_lab.tracking import fail_trial_runs, get_client
 __all__ = [
     "UNOWNED_STALE_SECONDS",
     "StaleTrialHandler",
-    "boot_id",
     "heartbeat_enabled",
+    "process_identity",
     "reap_stale",
 ]
 
@@ -109,12 +109,22 @@ class StaleTrialHandler:
 
 
 @functools.cache
-def boot_id() -> str | None:
-    """This boot of this machine (Linux's ``boot_id``), or None where the system has none."""
+def _boot_id() -> str | None:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip() or None
     except OSError:
         return None
+
+
+def process_identity(pid: int) -> str | None:
+    """Which process ``pid`` names now: ``"<boot id>/<start time>"`` (Linux), or None where the
+    system does not tell (no such process, no ``/proc``, another user's hidden process)."""
+    boot = _boot_id()
+    try:  # field 22 of /proc/<pid>/stat: clock ticks from boot to the process's start
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+    return f"{boot}/{start}" if boot else None
 
 
 def _process_gone(pid: int) -> bool:
@@ -147,8 +157,11 @@ def _locally_dead(trial: Any, host: str) -> bool:
     attrs = trial.user_attrs
     if attrs[ATTR_HOST] != host:
         return False
-    boot = attrs.get(ATTR_BOOT)
-    return (boot is not None and boot != boot_id()) or _process_gone(int(attrs[ATTR_PID]))
+    pid, recorded = int(attrs[ATTR_PID]), attrs.get(ATTR_PROCESS)
+    if _process_gone(pid):
+        return True
+    now = None if recorded is None else process_identity(pid)
+    return now is not None and now != recorded  # the pid names another process now
 
 
 def _dead_claims(study: Any, running: list[Any], claims: FileLock | None) -> list[Any]:

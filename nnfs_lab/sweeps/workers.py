@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from nnfs_lab.sweeps.attrs import (
-    ATTR_BOOT,
     ATTR_ERROR,
     ATTR_HOST,
     ATTR_PID,
+    ATTR_PROCESS,
     ATTR_RETRY_OF,
     STUDY_EXPERIMENT_ID,
     STUDY_PARENT_RUN_ID,
@@ -33,7 +33,12 @@ from nnfs_lab.sweeps.locks import FileLock, claim_lock, propose_lock
 from nnfs_lab.sweeps.objective import SweepHooks, TrialContext, make_objective
 from nnfs_lab.sweeps.progress import Progress, echo_line
 from nnfs_lab.sweeps.sampling import make_pruner, make_sampler
-from nnfs_lab.sweeps.stale import StaleTrialHandler, boot_id, heartbeat_enabled, reap_stale
+from nnfs_lab.sweeps.stale import (
+    StaleTrialHandler,
+    heartbeat_enabled,
+    process_identity,
+    reap_stale,
+)
 from nnfs_lab.sweeps.storage import make_storage, storage_label
 from nnfs_lab.tracking import NotFoundError, get_client
 
@@ -165,8 +170,8 @@ class _Heartbeat:
 
 def _own(storage: Any, tid: int) -> None:
     storage.set_trial_user_attr(tid, ATTR_HOST, socket.gethostname())
-    if boot := boot_id():  # before the pid: an owner is whole once its pid is there
-        storage.set_trial_user_attr(tid, ATTR_BOOT, boot)
+    if process := process_identity(os.getpid()):  # before the pid: an owner is whole with it
+        storage.set_trial_user_attr(tid, ATTR_PROCESS, process)
     storage.set_trial_user_attr(tid, ATTR_PID, os.getpid())
 
 

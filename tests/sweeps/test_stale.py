@@ -136,25 +136,40 @@ def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
 
     storage.set_trial_state_values, storage.set_trial_user_attr = state, attr
     assert workers.claim_slot(study, storage, study_id, claims=handler.claims) is not None
-    owner = [attrs.ATTR_HOST, *([attrs.ATTR_BOOT] if stale.boot_id() else []), attrs.ATTR_PID]
+    known = stale.process_identity(os.getpid())
+    owner = [attrs.ATTR_HOST, *([attrs.ATTR_PROCESS] if known else []), attrs.ATTR_PID]
     assert seen[: len(owner) + 1] == [("state", True)] + [(key, True) for key in owner]
 
 
-@pytest.mark.skipif(stale.boot_id() is None, reason="no boot id on this system")
-def test_a_trial_owned_under_an_earlier_boot_is_dead_whatever_runs_under_its_pid(journal_study):
-    # After a crash and reboot the recorded pid may belong to an unrelated live process.
+@pytest.mark.skipif(stale.process_identity(os.getpid()) is None, reason="no /proc here")
+@pytest.mark.parametrize("recorded", ["{boot}/0", "an-earlier-boot/{start}"])
+def test_a_trial_whose_pid_now_names_another_process_is_dead(journal_study, recorded):
+    # A pid is reused by a later process, or after a crash and reboot: the recorded pid then
+    # names an unrelated live process (here this one, recorded as another).
     study, storage, handler, *_ = journal_study
     budget.enqueue_slots(study, 2)
     study_id = storage.get_study_id_from_name(study.study_name)
-    earlier = workers.claim_slot(study, storage, study_id, claims=handler.claims)
-    now = workers.claim_slot(study, storage, study_id, claims=handler.claims)
-    assert storage.get_trial(now).user_attrs[attrs.ATTR_BOOT] == stale.boot_id()
-    storage.set_trial_user_attr(earlier, attrs.ATTR_BOOT, "an-earlier-boot")
-    # Both name this live process; only the one recorded under another boot is dead.
-    assert stale.reap_stale(study, storage, handler) == [storage.get_trial(earlier).number]
-    assert storage.get_trial(now).state == TrialState.RUNNING
+    other = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    mine = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    me = stale.process_identity(os.getpid())
+    assert storage.get_trial(mine).user_attrs[attrs.ATTR_PROCESS] == me
+    boot, start = me.split("/")
+    storage.set_trial_user_attr(other, attrs.ATTR_PROCESS, recorded.format(boot=boot, start=start))
+    # Both name this live process; only the one recorded as another process is dead.
+    assert stale.reap_stale(study, storage, handler) == [storage.get_trial(other).number]
+    assert storage.get_trial(mine).state == TrialState.RUNNING
     (retry,) = [t for t in study.trials if t.state == TrialState.WAITING]
-    assert attrs.ATTR_BOOT not in retry.user_attrs
+    assert attrs.ATTR_PROCESS not in retry.user_attrs
+
+
+def test_an_owner_whose_process_cannot_be_read_is_judged_by_its_pid(journal_study, monkeypatch):
+    study, storage, handler, *_ = journal_study
+    budget.enqueue_slots(study, 1)
+    study_id = storage.get_study_id_from_name(study.study_name)
+    tid = workers.claim_slot(study, storage, study_id, claims=handler.claims)
+    storage.set_trial_user_attr(tid, attrs.ATTR_PROCESS, "recorded/1")
+    monkeypatch.setattr(stale, "process_identity", lambda pid: None)  # e.g. hidepid=2
+    assert stale.reap_stale(study, storage, handler) == []  # this process lives: not reaped
 
 
 def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(journal_study, dead_pid):
