@@ -33,6 +33,22 @@ def test_sweep_help_options(capsys):
         assert opt in out
 
 
+@pytest.mark.parametrize("flag, overlap", [([], False), (["--overlap-summaries"], True)])
+def test_sweep_passes_overlap_summaries_to_the_driver(tmp_cwd, tiny_config, monkeypatch, flag,
+                                                      overlap):  # fmt: skip
+    import nnfs_lab.sweeps
+
+    seen = {}
+
+    def fake_sweep(cfgs, **kwargs):
+        seen.update(kwargs)
+        return []
+
+    monkeypatch.setattr(nnfs_lab.sweeps, "sweep", fake_sweep)
+    cli.main(["sweep", str(tiny_config()), "--workers", "2", "--no-compare", *flag])
+    assert seen["overlap_summaries"] is overlap and seen["workers"] == 2
+
+
 @pytest.mark.no_store
 def test_bad_config_exit_code(tmp_cwd: Path, capsys):
     bad = tmp_cwd / "bad.toml"

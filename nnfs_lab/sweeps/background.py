@@ -1,12 +1,11 @@
-"""Study summaries beside the next study's trials.
+"""Study summaries, one after the other, at once or beside the next study's trials.
 
 A study's summary (held-out folds, figures, the refit model, MLflow logging) and an
-experiment's comparison used to keep the machine partly idle: the driver drew while the pool
-scored folds, then one of them waited for the other, and the next study started only then.
-:class:`Summaries` runs them one at a time, in order, in a background thread of the driver
-while the next study's workers train, so both keep the cores busy (the held-out folds queue in
-the pool behind the running study's trials). Without a pool (one worker, in the driver) each
-runs at once, as before.
+experiment's comparison run in submission order. By default each runs at once, before the next
+study starts. With ``nnfs-lab sweep --overlap-summaries`` (a pool, matplotlib on Agg)
+:class:`Summaries` runs them in a background thread of the driver while the next study's
+workers train: that pays where cores are spare; with as many workers as cores it saved nothing
+measurable, and the next study's wall time then includes the summary's folds queued in the pool.
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def sweep(
 
 def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
                task_args, overlap: bool) -> list[SweepResult]:  # fmt: skip
-    # A study's summary runs beside the next study's trials (overlap: there is a pool).
+    # With overlap (--overlap-summaries, a pool, Agg) a summary runs beside the next study.
     summaries = Summaries(background=overlap)
     results: list[tuple[str, Any]] = []  # (parent run id, future SweepResult)
     try:
@@ -221,7 +221,7 @@ def _submit_all(cfgs, client, uri, spec, locks, pool, summaries, results, *, fam
             # whose summary never ran is then ended KILLED too (abandon), not left RUNNING.
             results.append((parent_id, Future()))
             results[-1] = (parent_id, summaries.submit(summary))
-        if compare:  # after the experiment's summaries (it reads them), beside the next study
+        if compare:  # after the experiment's summaries (it reads them)
             summaries.submit(partial(_compare, client, exp_id, echo))
 
 

@@ -164,7 +164,7 @@ def start_evaluation(cfg: ExperimentConfig, family: str, params: dict[str, Any],
 
     folds = outer_folds(cfg, data)
     # One chunk of folds per process: each job carries the data (Fashion-MNIST: ~30 MB).
-    n = pool.size if pool is not None and pool.size else 1
+    n = max(1, pool.size if pool is not None else 0)  # read once: processes may die meanwhile
     jobs = [Job(f"{cfg.name}-{family}-folds-{i}", score_folds, (cfg, family, params, data, chunk))
             for i, chunk in enumerate(folds[i::n] for i in range(n)) if chunk]  # fmt: skip
     chunks = start_jobs(pool, jobs, what=f"held-out folds of {family}")

@@ -162,6 +162,32 @@ def test_a_trial_whose_pid_now_names_another_process_is_dead(journal_study, reco
     assert attrs.ATTR_PROCESS not in retry.user_attrs
 
 
+_OWN_IDENTITY = """
+import os, sys, time
+from nnfs_lab.sweeps import stale
+print(stale.process_identity(os.getpid()), flush=True)
+t0 = time.process_time()
+while time.process_time() - t0 < 0.3:  # CPU time passes: the identity must not move with it
+    pass
+print(stale.process_identity(os.getpid()), flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.mark.skipif(stale.process_identity(os.getpid()) is None, reason="no /proc here")
+def test_a_process_identity_is_the_same_from_inside_and_outside_and_over_time():
+    before = stale.process_identity(os.getpid())
+    proc = subprocess.Popen([sys.executable, "-c", _OWN_IDENTITY], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        first, own = proc.stdout.readline().strip(), proc.stdout.readline().strip()
+        assert first == own == stale.process_identity(proc.pid) != before  # as the reaper reads
+    finally:
+        proc.communicate("")
+    assert stale.process_identity(proc.pid) is None  # gone
+    assert stale.process_identity(os.getpid()) == before
+
+
 def test_an_owner_whose_process_cannot_be_read_is_judged_by_its_pid(journal_study, monkeypatch):
     study, storage, handler, *_ = journal_study
     budget.enqueue_slots(study, 1)
