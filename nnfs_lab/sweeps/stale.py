@@ -107,6 +107,22 @@ class StaleTrialHandler:
             retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=self.max_retry)
             retry(study, template)
 
+    def give_back(self, study: Any, storage: Any, trial_id: int) -> bool:
+        """Fail the RUNNING trial ``trial_id`` and retry it (this handler), under the propose
+        lock so that no proposer sees its generation done in between; False when the trial
+        had already left RUNNING (finished, or failed by someone else)."""
+        import optuna
+        from optuna.trial import TrialState
+
+        with self.proposals or contextlib.nullcontext():
+            try:
+                if not storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                    return False
+            except optuna.exceptions.UpdateFinishedTrialError:
+                return False
+            self(study, storage.get_trial(trial_id))
+        return True
+
 
 @functools.cache
 def _boot_id() -> str | None:
@@ -211,14 +227,8 @@ def reap_stale(study: Any, storage: Any, handler: StaleTrialHandler) -> list[int
     study_id = storage.get_study_id_from_name(study.study_name)
     for t in extra:
         tid = storage.get_trial_id_from_study_id_trial_number(study_id, t.number)
-        with handler.proposals or contextlib.nullcontext():
-            try:
-                if not storage.set_trial_state_values(tid, TrialState.FAIL):
-                    continue
-            except optuna.exceptions.UpdateFinishedTrialError:
-                continue  # someone else reaped (or the trial just finished)
-            handler(study, storage.get_trial(tid))
-        reaped.append(t.number)
+        if handler.give_back(study, storage, tid):  # else someone else reaped it, or it ended
+            reaped.append(t.number)
     # A trial that left RUNNING meanwhile because it finished (even by failing) is not stale:
     # only a FAIL without the objective's error attribute is a death.
     died = {

@@ -253,7 +253,7 @@ def proposes_itself(task: WorkerTask) -> bool:
 def own_proposer(task: WorkerTask, study: Any, lock: FileLock | None) -> Callable[[], int] | None:
     """The proposer of ``task``'s study under ``lock`` (the study's propose lock) when
     :func:`proposes_itself`, else None."""
-    if not proposes_itself(task) or lock is None:
+    if not proposes_itself(task):
         return None
     return proposer(study, task.cfg, task.cfg.model(task.family), lock)
 
@@ -276,9 +276,8 @@ def _run_trial(study: Any, storage: Any, handler: StaleTrialHandler, tid: int, o
                 trial.set_user_attr(ATTR_ERROR, f"{type(exc).__name__}: {exc}"[:300])
         except BaseException:
             # Interrupted (Ctrl-C, SystemExit): give the trial back rather than count it.
-            with contextlib.suppress(Exception), handler.proposals or contextlib.nullcontext():
-                if storage.set_trial_state_values(tid, TrialState.FAIL):
-                    handler(study, storage.get_trial(tid))
+            with contextlib.suppress(Exception):
+                handler.give_back(study, storage, tid)
             raise
     return study.tell(trial, value if state == TrialState.COMPLETE else None, state=state)
 

@@ -73,3 +73,27 @@ def journal_study(store, tmp_path: Path):
     study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
     study.set_user_attr(attrs.STUDY_FAMILY, "nnfs")
     return study, storage, handler, client, exp, spec
+
+
+def _flock_held(path) -> bool:
+    """Whether someone holds the flock on ``path``: another open file description of it (as
+    another process would open) cannot take the lock without waiting."""
+    import fcntl
+    import os
+
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def flock_held():
+    """``flock_held(path)``: whether a flock on ``path`` is held (by any process, this one too)."""
+    return _flock_held

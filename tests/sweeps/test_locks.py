@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -11,31 +9,18 @@ import pytest
 
 from nnfs_lab.sweeps import locks
 
-_TRY = """
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
-try:
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-except BlockingIOError:
-    sys.exit(1)
-"""
 
-
-def _free_for_another_process(path: Path) -> bool:
-    return subprocess.run([sys.executable, "-c", _TRY, str(path)]).returncode == 0
-
-
-def test_a_lock_excludes_other_processes_and_nests_in_its_own(tmp_path: Path):
+def test_a_lock_excludes_other_processes_and_nests_in_its_own(tmp_path: Path, flock_held):
     lock = locks.FileLock(tmp_path / "sub" / "x.lock")
     with lock:
         with lock:  # re-entrant
-            assert not _free_for_another_process(lock.path)
-        assert not _free_for_another_process(lock.path)  # still held by the outer block
-    assert _free_for_another_process(lock.path)
+            assert flock_held(lock.path)
+        assert flock_held(lock.path)  # still held by the outer block
+    assert not flock_held(lock.path)
 
 
 def test_an_acquire_interrupted_after_its_flock_does_not_deadlock_the_next(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, monkeypatch, flock_held
 ):
     import fcntl
 
@@ -59,7 +44,7 @@ def test_an_acquire_interrupted_after_its_flock_does_not_deadlock_the_next(
     worker.daemon = True
     worker.start()
     assert done.wait(5), "the lock deadlocked on its own process"
-    assert _free_for_another_process(lock.path)
+    assert not flock_held(lock.path)
 
 
 def test_claim_and_propose_locks_sit_beside_a_journal_and_not_on_an_rdb(tmp_path: Path):

@@ -118,7 +118,7 @@ def test_a_claim_in_progress_is_waited_for_not_reaped(journal_study):
     assert study.trials[0].state == TrialState.RUNNING
 
 
-def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
+def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study, flock_held):
     study, storage, handler, *_, spec = journal_study
     budget.enqueue_slots(study, 1)
     study_id = storage.get_study_id_from_name(study.study_name)
@@ -127,11 +127,11 @@ def test_claim_slot_writes_state_and_owner_under_the_claim_lock(journal_study):
     real_state, real_attr = storage.set_trial_state_values, storage.set_trial_user_attr
 
     def state(tid, *args, **kw):  # is the lock held (by this claim) during each write?
-        seen.append(("state", _locked_elsewhere(path)))
+        seen.append(("state", flock_held(path)))
         return real_state(tid, *args, **kw)
 
     def attr(tid, key, value):
-        seen.append((key, _locked_elsewhere(path)))
+        seen.append((key, flock_held(path)))
         return real_attr(tid, key, value)
 
     storage.set_trial_state_values, storage.set_trial_user_attr = state, attr
@@ -198,7 +198,9 @@ def test_an_owner_whose_process_cannot_be_read_is_judged_by_its_pid(journal_stud
     assert stale.reap_stale(study, storage, handler) == []  # this process lives: not reaped
 
 
-def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(journal_study, dead_pid):
+def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(
+    journal_study, dead_pid, flock_held
+):
     # A proposer must never see the generation done between the FAIL and the retry's enqueue.
     study, storage, handler, *_, spec = journal_study
     budget.enqueue_slots(study, 1)
@@ -208,25 +210,10 @@ def test_a_dead_trial_is_failed_and_retried_under_the_propose_lock(journal_study
     held = []
     real = type(handler).__call__
     handler.__class__ = type("Spy", (type(handler),), {
-        "__call__": lambda self, s, t: (held.append(_locked_elsewhere(
+        "__call__": lambda self, s, t: (held.append(flock_held(
             locks.propose_lock(spec).path)), real(self, s, t))[1]})  # fmt: skip
     assert stale.reap_stale(study, storage, handler) == [storage.get_trial(dead).number]
     assert held == [True]
-
-
-def _locked_elsewhere(path) -> bool:
-    import fcntl
-
-    fd = os.open(path, os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
 
 
 def test_other_hosts_trials_are_not_judged_on_a_journal(journal_study, dead_pid):
