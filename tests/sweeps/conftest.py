@@ -53,26 +53,38 @@ def store(tmp_path_factory):
     return uri, client, tracking.ensure_experiment(client, "w", uri)
 
 
+def linked_study(client, exp: str, storage, name: str):
+    """A new study ``name`` in ``storage``, linked to an MLflow parent run as the driver does."""
+    import optuna
+
+    parent = tracking.ensure_parent_run(
+        client, exp, study_name=name, family="nnfs", params={}, tags={}
+    )
+    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
+    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
+    study.set_user_attr(attrs.STUDY_FAMILY, "nnfs")
+    return study
+
+
 @pytest.fixture
 def journal_study(store, tmp_path: Path):
     """A study on a fresh journal file, linked to an MLflow parent run like the driver does."""
     uri, client, exp = store
     tracking.get_client(uri)
     name = f"w-{uuid.uuid4().hex[:8]}"  # one experiment, a study (and parent run) per test
-    parent = tracking.ensure_parent_run(
-        client, exp, study_name=name, family="nnfs", params={}, tags={}
-    )
     spec = f"journal:{tmp_path / 'journal.log'}"
     handler = stale.StaleTrialHandler(uri, max_retry=2, claims=locks.claim_lock(spec),
                                       proposals=locks.propose_lock(spec))  # fmt: skip
     storage = sweep_storage.make_storage(spec, stale_callback=handler)
-    import optuna
-
-    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
-    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
-    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
-    study.set_user_attr(attrs.STUDY_FAMILY, "nnfs")
+    study = linked_study(client, exp, storage, name)
     return study, storage, handler, client, exp, spec
+
+
+@pytest.fixture
+def link_study():
+    """``link_study(client, exp, storage, name)``: see :func:`linked_study`."""
+    return linked_study
 
 
 def _flock_held(path) -> bool:

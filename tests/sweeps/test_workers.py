@@ -81,22 +81,12 @@ def test_processes_proposing_together_enqueue_each_slot_once(journal_study, tiny
     assert sorted(slots) == [0, 1, 2, 3]
 
 
-def _linked_study(client, exp, spec: str, task):
-    name = task.cfg.study_name("nnfs")
-    parent = tracking.ensure_parent_run(client, exp, study_name=name, family="nnfs",
-                                        params={}, tags={})  # fmt: skip
-    study = optuna.create_study(study_name=name, storage=sweep_storage.make_storage(spec),
-                                direction="maximize")  # fmt: skip
-    study.set_user_attr(attrs.STUDY_EXPERIMENT_ID, exp)
-    study.set_user_attr(attrs.STUDY_PARENT_RUN_ID, parent)
-    return study
-
-
-def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_config, tmp_path):
+def test_a_worker_on_a_journal_proposes_every_generation_itself(store, tiny_config, tmp_path,
+                                                                 link_study):  # fmt: skip
     uri, client, exp = store
     spec = f"journal:{tmp_path / 'journal.log'}"
     task = _deterministic_task(tiny_config, spec, uri, "alone", n_trials=5, generation_size=2)
-    study = _linked_study(client, exp, spec, task)
+    study = link_study(client, exp, sweep_storage.make_storage(spec), task.cfg.study_name("nnfs"))
     # No driver proposes here: without its own proposals the worker would wait for one.
     assert workers.run_worker(replace(task, idle_timeout=5.0), echo=lambda s: None) == 5
     done = sorted((t.user_attrs[attrs.ATTR_GENERATION], t.user_attrs[attrs.ATTR_SLOT])
@@ -122,13 +112,14 @@ def test_a_joining_worker_never_proposes(tiny_config, tmp_path):
 
 
 def test_the_driver_finishes_a_generation_its_dead_workers_never_proposed(store, tiny_config,
-                                                                         tmp_path):  # fmt: skip
+                                                                         tmp_path, link_study
+                                                                         ):  # fmt: skip
     from nnfs_lab.sweeps import driver
 
     uri, client, exp = store
     spec = f"journal:{tmp_path / 'journal.log'}"
     task = _deterministic_task(tiny_config, spec, uri, "rescue", n_trials=4, generation_size=2)
-    study = _linked_study(client, exp, spec, task)
+    study = link_study(client, exp, sweep_storage.make_storage(spec), task.cfg.study_name("nnfs"))
 
     class DeadPool:  # every process died right after the first generation
         size = 0
