@@ -18,6 +18,7 @@ __all__ = [
     "FIT_SECONDS_ATTR",
     "count_child_runs",
     "create_store",
+    "metric_rows",
     "quiet_mlflow",
     "trial_records",
 ]
@@ -72,8 +73,9 @@ def trial_records(journal: Path, study_name: str) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Per trial: ``number``, ``state``, ``start`` (epoch seconds), ``seconds`` (duration)
-        and ``fit_seconds`` (None if the objective did not record it).
+        Per trial: ``number``, ``state``, ``start`` (epoch seconds), ``seconds`` (duration),
+        ``fit_seconds`` (None if the objective did not record it), ``params`` and ``reports``
+        (how many parameters and pruner reports it holds).
     """
     import optuna
     from optuna.storages import JournalStorage
@@ -93,9 +95,30 @@ def trial_records(journal: Path, study_name: str) -> list[dict[str, Any]]:
                 "start": t.datetime_start.timestamp(),
                 "seconds": (t.datetime_complete - t.datetime_start).total_seconds(),
                 "fit_seconds": None if fit is None else float(fit),
+                "params": len(t.params),
+                "reports": len(t.intermediate_values),
             }
         )
     return out
+
+
+def _child_runs(tracking_uri: str, experiment_id: str, parent_run_id: str) -> Iterator[Any]:
+    """The MLflow runs attached to ``parent_run_id``, page by page."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    token = None
+    while True:
+        page = client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
+            max_results=1000,
+            page_token=token,
+        )
+        yield from page
+        token = page.token
+        if not token:
+            return
 
 
 def count_child_runs(tracking_uri: str, experiment_id: str, parent_run_id: str) -> int:
@@ -109,18 +132,25 @@ def count_child_runs(tracking_uri: str, experiment_id: str, parent_run_id: str) 
     -------
     int
     """
+    return sum(1 for _ in _child_runs(tracking_uri, experiment_id, parent_run_id))
+
+
+def metric_rows(tracking_uri: str, experiment_id: str, parent_run_id: str) -> list[int]:
+    """The metric rows (one value at one step) of each run attached to ``parent_run_id``.
+
+    Parameters
+    ----------
+    tracking_uri, experiment_id, parent_run_id : str
+
+    Returns
+    -------
+    list of int
+        One count per child run: every step of every metric its history holds.
+    """
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
-    runs, token = 0, None
-    while True:
-        page = client.search_runs(
-            [experiment_id],
-            filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}'",
-            max_results=1000,
-            page_token=token,
-        )
-        runs += len(page)
-        token = page.token
-        if not token:
-            return runs
+    return [
+        sum(len(client.get_metric_history(run.info.run_id, key)) for key in run.data.metrics)
+        for run in _child_runs(tracking_uri, experiment_id, parent_run_id)
+    ]

@@ -44,7 +44,14 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the sweep driver needs tomli there too
     import tomli as tomllib
 
-from nnfs_lab.bench.stores import count_child_runs, create_store, quiet_mlflow, trial_records
+from nnfs_lab.bench.costs import explain, measure_costs
+from nnfs_lab.bench.stores import (
+    count_child_runs,
+    create_store,
+    metric_rows,
+    quiet_mlflow,
+    trial_records,
+)
 
 __all__ = ["DEFAULT_CONFIG", "budget_config", "measure_sweep", "run_sweep", "summarize"]
 
@@ -114,8 +121,11 @@ def budget_config(
 # ------------------------------------------------------------------------------- one run
 
 
-def _family_part(result: Any, journal: Path, tracking_uri: str, workers: int) -> dict[str, Any]:
+def _family_part(
+    result: Any, journal: Path, tracking_uri: str, workers: int, count_rows: bool
+) -> dict[str, Any]:
     trials = trial_records(journal, result.study_name)
+    ids = (tracking_uri, result.experiment_id, result.parent_run_id)
     return {
         "family": result.family,
         "study": result.study_name,
@@ -124,9 +134,8 @@ def _family_part(result: Any, journal: Path, tracking_uri: str, workers: int) ->
         "wall_seconds": result.wall_seconds,
         # The driver starts no more local workers than there are trials to run.
         "workers": max(1, min(workers, result.trials_run)),
-        "mlflow_child_runs": count_child_runs(
-            tracking_uri, result.experiment_id, result.parent_run_id
-        ),
+        "mlflow_child_runs": count_child_runs(*ids),
+        "metric_rows": metric_rows(*ids) if count_rows else None,
         "trials": trials,
     }
 
@@ -138,6 +147,7 @@ def run_sweep(
     *,
     n_trials: int | None = None,
     families: Sequence[str] | None = None,
+    count_rows: bool = False,
 ) -> dict[str, Any]:
     """One sweep through the public driver in ``workdir``, and what it recorded.
 
@@ -153,12 +163,15 @@ def run_sweep(
         Trials per model family (default: the file's budget).
     families : sequence of str, optional
         Model families to sweep (default: all the file enables).
+    count_rows : bool
+        Also count the metric rows of every trial run (a request per metric and run).
 
     Returns
     -------
     dict
         ``workers``, ``store_seconds``, ``driver_seconds`` and ``parts``: per family the
-        worker phase, the trial counts, the MLflow child runs and the per-trial records.
+        worker phase, the trial counts, the MLflow child runs (and their ``metric_rows`` when
+        counted) and the per-trial records.
     """
     from nnfs_lab.sweeps import sweep
 
@@ -187,7 +200,7 @@ def run_sweep(
         "workers": workers,
         "store_seconds": store_seconds,
         "driver_seconds": driver_seconds,
-        "parts": [_family_part(r, journal, uri, workers) for r in results],
+        "parts": [_family_part(r, journal, uri, workers, count_rows) for r in results],
         "driver_log": log,
     }
 
@@ -208,8 +221,9 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
     dict
         ``trials``, ``wall_seconds`` (worker phases), ``trials_per_minute``,
         ``bookkeeping_ms_per_trial``, ``fit_ms_per_trial``, ``trial_ms``,
-        ``bookkeeping_share``, ``outside_trials_share``, ``counts`` and
-        ``trials_without_fit_seconds``.
+        ``bookkeeping_share``, ``outside_trials_share``, ``counts``,
+        ``trials_without_fit_seconds``; per trial (mean) ``params_per_trial``,
+        ``reports_per_trial`` and, where counted, ``metric_rows_per_trial``.
     """
     trials = [t for p in parts for t in p["trials"]]
     timed = [t for t in trials if t["fit_seconds"] is not None]
@@ -233,7 +247,16 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "outside_trials_share": 1.0 - inside / worker_seconds if worker_seconds else nan,
         "counts": counts,
         "trials_without_fit_seconds": len(trials) - n,
+        "params_per_trial": _mean(t.get("params") for t in trials),
+        "reports_per_trial": _mean(t.get("reports") for t in trials),
+        "metric_rows_per_trial": _mean(r for p in parts for r in p.get("metric_rows") or ()),
     }
+
+
+def _mean(values: Any) -> float:
+    """The mean of the values that are not None (nan for none)."""
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else math.nan
 
 
 def _pool(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -282,6 +305,7 @@ def measure_sweep(
     order: Sequence[int] = (1, 2, 2, 1),
     families: Sequence[str] | None = None,
     workdir: Path | str | None = None,
+    cost_rounds: int = 40,
 ) -> dict[str, Any]:
     """Time the real sweep with each worker count of ``order``, each on fresh stores.
 
@@ -299,13 +323,16 @@ def measure_sweep(
         Model families (default: all the file enables).
     workdir : path, optional
         Keep the runs' stores here (default: a temporary directory, removed afterwards).
+    cost_rounds : int
+        Rounds of :func:`~nnfs_lab.bench.costs.measure_costs` after the runs (0 skips it).
 
     Returns
     -------
     dict
         The experiment and budget, ``store_seconds`` per run, the ``runs`` themselves, and per
         worker count (keys ``"1"``, ``"2"``, ...) the pooled figures of :func:`summarize`;
-        ``speedup_2_vs_1`` when both ran.
+        ``speedup_2_vs_1`` when both ran; ``costs`` (the records' costs) and, per family of
+        the one-worker runs, ``explained`` (:func:`~nnfs_lab.bench.costs.explain`).
     """
     config = Path(config) if config is not None else DEFAULT_CONFIG
     if not config.is_file():
@@ -320,7 +347,27 @@ def measure_sweep(
         for i, w in enumerate(order):
             run_dir = root / f"run{i}-w{w}"
             run_dir.mkdir()
-            runs.append(
-                run_sweep(root / config.name, w, run_dir, n_trials=n_trials, families=families)
-            )
-    return _results(config, parsed, runs, n_trials)
+            runs.append(run_sweep(root / config.name, w, run_dir, n_trials=n_trials,
+                                  families=families, count_rows=i == 0))  # fmt: skip
+        out = _results(config, parsed, runs, n_trials)
+        if cost_rounds > 0:
+            (root / "costs").mkdir()
+            out["costs"] = measure_costs(root / "costs", rounds=cost_rounds)
+            out["explained"] = _explained(out)
+    return out
+
+
+def _explained(out: dict[str, Any]) -> dict[str, Any]:
+    """Per family of the one-worker runs, what the measured costs account for."""
+    families = out.get("1", {}).get("families", {})
+    return {
+        family: explain(
+            out["costs"],
+            fit_ms=f["fit_ms_per_trial"],
+            bookkeeping_ms=f["bookkeeping_ms_per_trial"],
+            curve_rows=f["metric_rows_per_trial"],
+            params=f["params_per_trial"],
+            checks=f["reports_per_trial"],
+        )
+        for family, f in families.items()
+    }

@@ -57,6 +57,21 @@ def test_format_sweep_has_store_creation_families_and_driver_rows():
     assert sum(line.split()[:2] == ["1", "all"] for line in lines) == 1
     assert "driver total, 2 worker(s): 90.0 s" in text
     assert "1.50x" in text
+    assert "what a trial's records cost" not in text  # no costs measured
+
+
+def test_format_sweep_lists_the_records_costs_and_what_they_explain():
+    costs = {"mlflow_run_ms": 9.5, "mlflow_row_ms": 0.07, "optuna_trial_ms": 1.0,
+             "optuna_param_ms": 0.08, "optuna_check_ms": 0.14, "rounds": 40}  # fmt: skip
+    explained = {"curve_rows": 128.0, "params": 9.0, "checks": 34.0, "floor_ms": 12.0,
+                 "content_ms": 13.7, "explained_ms": 25.7, "bookkeeping_ms": 36.3,
+                 "fit_ms": 243.0, "floor_share": 0.047, "explained_share": 0.096}  # fmt: skip
+    text = format_sweep({**SWEEP, "costs": costs, "explained": {"nnfs": explained}})
+    assert "empty (start_trial_run + finish_trial_run: create, batch, end): 9.50 ms" in text
+    assert "per pruner check (report + should_prune): 0.140 ms" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("nnfs ")]
+    assert row.split() == ["nnfs", "128", "9.0", "34.0", "12.0", "13.7", "25.7", "36.3", "243",
+                           "4.7%", "9.6%"]  # fmt: skip
 
 
 def test_nothing_measured_means_no_targets(tmp_path):

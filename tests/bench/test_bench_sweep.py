@@ -31,13 +31,14 @@ def test_budget_config_skips_a_key_the_file_does_not_set(tmp_path):
     assert parsed["split"] == {"cv": 2}
 
 
-def _part(family, wall, trials, workers=1):
+def _part(family, wall, trials, workers=1, rows=None):
     return {
         "family": family,
         "wall_seconds": wall,
         "workers": workers,
+        "metric_rows": rows,
         "trials": [
-            {"number": i, "state": s, "seconds": d, "fit_seconds": f}
+            {"number": i, "state": s, "seconds": d, "fit_seconds": f, "params": 3, "reports": i}
             for i, (s, d, f) in enumerate(trials)
         ],
     }
@@ -46,9 +47,11 @@ def _part(family, wall, trials, workers=1):
 def test_summarize_pools_totals_then_rates():
     parts = [
         _part("nnfs", 2.0, [("COMPLETE", 0.5, 0.4), ("PRUNED", 0.3, 0.2)]),
-        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2),
+        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2, rows=[10, 20]),
     ]
     s = summarize(parts)
+    assert s["params_per_trial"] == 3 and s["reports_per_trial"] == pytest.approx(1 / 3)
+    assert s["metric_rows_per_trial"] == 15  # the runs counted: the mlp part's
     assert s["trials"] == 3 and s["counts"] == {"COMPLETE": 2, "PRUNED": 1}
     assert s["bookkeeping_ms_per_trial"] == pytest.approx(1000 * (1.7 - 1.0) / 3)
     # Worker time: 1 x 2.0 s + 2 x 1.0 s.
@@ -100,7 +103,9 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
         return real(configs, **kwargs)
 
     monkeypatch.setattr(nnfs_lab.sweeps, "sweep", spy)
-    res = measure_sweep(n_trials=2, max_epochs=3, order=(1,), families=["nnfs"], workdir=tmp_path)
+    res = measure_sweep(
+        n_trials=2, max_epochs=3, order=(1,), families=["nnfs"], workdir=tmp_path, cost_rounds=2
+    )
     assert len(calls) == 1
     assert calls[0]["compare"] is False and calls[0]["workers"] == 1
     assert calls[0]["overlap_summaries"] is False
@@ -112,6 +117,14 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
     assert one["bookkeeping_ms_per_trial"] >= 0 and 0 <= one["bookkeeping_share"] <= 1
     assert one["driver_seconds"] >= one["wall_seconds"] > 0
     _check_against_stores(res, tmp_path, budget=2)
+    # The first run's trial runs are counted row by row, and explained with the measured costs.
+    (part,) = res["runs"][0]["parts"]
+    assert len(part["metric_rows"]) == 2 and min(part["metric_rows"]) > 0
+    e = res["explained"]["nnfs"]
+    assert e["curve_rows"] == sum(part["metric_rows"]) / 2
+    assert e["params"] == one["params_per_trial"] > 0
+    assert e["bookkeeping_ms"] == one["bookkeeping_ms_per_trial"]
+    assert res["costs"]["rounds"] == 2 and (tmp_path / "costs" / "mlflow.db").is_file()
 
 
 @pytest.mark.slow
