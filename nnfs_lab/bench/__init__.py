@@ -12,12 +12,14 @@ from the same weights and train the same epochs, so their test accuracies compar
 
 The peak memory of a fit runs in a subprocess per peer (:mod:`nnfs_lab.bench.memory` says what
 the two figures do and do not count) and the sweep bookkeeping through the real sweep driver
-(:mod:`nnfs_lab.bench.sweep`). Results print as a table and are written as JSON, with machine
+(:mod:`nnfs_lab.bench.sweep`), followed by what a trial's records cost piece by piece
+(:mod:`nnfs_lab.bench.costs`). Results print as a table and are written as JSON, with machine
 information and library versions, to ``bench-results/``.
 
 Modules: :mod:`~nnfs_lab.bench.workloads` (data and networks), :mod:`~nnfs_lab.bench.peers`
 (what is timed), :mod:`~nnfs_lab.bench.timing` (the interleaved timer),
-:mod:`~nnfs_lab.bench.memory`, :mod:`~nnfs_lab.bench.sweep`, :mod:`~nnfs_lab.bench.machine`
+:mod:`~nnfs_lab.bench.memory`, :mod:`~nnfs_lab.bench.sweep`, :mod:`~nnfs_lab.bench.costs`,
+:mod:`~nnfs_lab.bench.stores`, :mod:`~nnfs_lab.bench.machine`
 (threads, versions, machine information) and :mod:`~nnfs_lab.bench.report` (targets, table,
 files).
 """
@@ -39,7 +41,7 @@ __all__ = ["SECTIONS", "add_arguments", "main", "run"]
 SECTIONS = ("mnist", "digits", "spiral", "memory", "sweep")
 # Quick sweep budget: enough trials for the 2-worker run to use both workers and for the
 # figures to be computed; epochs cut so that the section runs in ~1 minute.
-_QUICK_SWEEP = {"n_trials": 4, "max_epochs": 10, "order": (1, 2)}
+_QUICK_SWEEP = {"n_trials": 4, "max_epochs": 10, "order": (1, 2), "cost_rounds": 5}
 
 
 def _add_general(p: argparse.ArgumentParser) -> None:
@@ -244,6 +246,7 @@ def _sweep_section(args) -> dict[str, Any]:
         max_epochs=args.sweep_epochs or quick.get("max_epochs"),
         order=args.sweep_workers or quick.get("order", (1, 2, 2, 1)),
         families=args.sweep_families,
+        cost_rounds=quick.get("cost_rounds", 40),
     )
 
 

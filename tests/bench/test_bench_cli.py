@@ -99,6 +99,9 @@ def test_quick_memory_and_sweep_sections(tmp_path):
     assert sweep["speedup_2_vs_1"] > 0
     assert {t["target"] for t in report["targets"]} >= {"sweep_share", "sweep_ms_per_trial"}
     assert "store creation" in "\n".join(lines)
+    # --quick prices the records in 5 rounds, and explains the one-worker run per family.
+    assert sweep["costs"]["rounds"] == 5 and set(sweep["explained"]) == {"nnfs"}
+    assert "what a trial's records cost" in "\n".join(lines)
 
 
 def test_module_entry_point_sets_the_process_defaults(monkeypatch):
