@@ -257,3 +257,50 @@ def test_a_failed_summary_ends_its_parent_killed_not_running(tmp_cwd: Path, tiny
         client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'parent'"
     )
     assert [p.info.status for p in parents] == ["KILLED"]
+
+
+def _parent(client, name: str):
+    exp = client.get_experiment_by_name(name)
+    (parent,) = tracking.search_all_runs(
+        client, exp.experiment_id, f"tags.`{tracking.TAG_ROLE}` = 'parent'"
+    )
+    return parent, {a.path for a in client.list_artifacts(parent.info.run_id)}
+
+
+def test_a_pool_closed_under_the_curves_stops_the_summary_and_a_rerun_makes_it(
+    tmp_cwd: Path, tiny_config, monkeypatch
+):
+    # Ctrl-C closes the pool while the best trials' learning curves are pending: the summary
+    # stops there (no scores, no model, not marked summarized), its parent ends KILLED, and
+    # the next run summarizes the study again without running a trial.
+    from nnfs_lab.sweeps import parent_artifacts
+    from nnfs_lab.sweeps.pool import PoolClosed
+
+    real = parent_artifacts.start_jobs
+
+    def closed_under_the_curves(pool, jobs, *, what, redo_here=True):
+        values = real(pool, jobs, what=what, redo_here=redo_here)
+        if not what.startswith("learning curves"):
+            return values
+
+        def closed():
+            raise PoolClosed("the pool was closed")
+
+        return closed
+
+    monkeypatch.setattr(parent_artifacts, "start_jobs", closed_under_the_curves)
+    cfg = tiny_config("curvesclosed", n_trials=2, max_epochs=2, mlp=False, plots=True)
+    with pytest.raises(PoolClosed):
+        sweep([cfg], echo=lambda s: None, compare=False)
+    client = _store(tmp_cwd)
+    parent, artifacts = _parent(client, "curvesclosed")
+    assert parent.info.status == "KILLED"
+    assert "nnfs_lab.finalized" not in parent.data.tags
+    assert "outer_scores.csv" not in artifacts
+
+    monkeypatch.setattr(parent_artifacts, "start_jobs", real)
+    (result,) = sweep([cfg], echo=lambda s: None, compare=False)
+    assert result.trials_run == 0 and result.parent_run_id == parent.info.run_id
+    parent, artifacts = _parent(client, "curvesclosed")
+    assert parent.info.status == "FINISHED" and "nnfs_lab.finalized" in parent.data.tags
+    assert "outer_scores.csv" in artifacts
