@@ -305,27 +305,31 @@ def format_sweep(sw: dict[str, Any]) -> str:
 def _cost_lines(c: dict[str, Any], explained: dict[str, Any]) -> list[str]:
     """What a trial's records cost, and what that accounts for in the one-worker runs."""
     out = [
-        f"\n-- what a trial's records cost (fresh stores, no training, medians of {c['rounds']} "
-        "alternated rounds; nnfs_lab.bench.costs)",
-        f"MLflow trial run, empty (start_trial_run + finish_trial_run: create, batch, end): "
-        f"{c['mlflow_run_ms']:.2f} ms; per metric/param row: {c['mlflow_row_ms']:.3f} ms",
-        f"Optuna trial on the journal (enqueue, ask, tell): {c['optuna_trial_ms']:.2f} ms; per "
-        f"parameter: {c['optuna_param_ms']:.3f} ms; per pruner check (report + should_prune): "
-        f"{c['optuna_check_ms']:.3f} ms",
-        "family  rows/trial params checks  floor ms  + content ms = explained ms  measured ms"
-        "   fit ms  floor share  explained share   (1 worker; floor: run, trial, parameters; "
-        "content: metric rows, pruner checks; share: of a trial of those ms + fit ms)",
+        f"\n-- what a trial's records cost (fresh stores, no training, warm caches, medians of "
+        f"{c['rounds']} alternated rounds; nnfs_lab.bench.costs)",
+        f"MLflow trial run with its tags (start_trial_run + finish_trial_run): "
+        f"{c['mlflow_run_ms']:.2f} ms; its params' write {c['mlflow_params_ms']:.2f} ms + "
+        f"{c['mlflow_param_row_ms']:.3f} ms per param; per metric row {c['mlflow_row_ms']:.3f} ms",
+        f"Optuna trial on the journal (claim, owner and trial attributes, tell): "
+        f"{c['optuna_trial_ms']:.2f} ms; per parameter {c['optuna_param_ms']:.3f} ms; per "
+        f"pruner check (report + should_prune) {c['optuna_check_ms']:.3f} ms",
+        "family  metric rows  params (mlflow/optuna)  checks  floor ms + content ms = explained"
+        " ms  measured ms  fit ms  floor  explained  measured   (1 worker, per trial; floor: "
+        "runs, trials, params; content: metric rows, checks; shares of those ms + fit ms)",
     ]
     for family, e in explained.items():
         out.append(
-            f"{family.ljust(7)} {_fmt(e['curve_rows'], '.0f', 10)} {_fmt(e['params'], '.1f', 6)}"
-            f" {_fmt(e['checks'], '.1f', 6)} {_fmt(e['floor_ms'], '.1f', 9)}"
+            f"{family.ljust(7)} {_fmt(e['metric_rows'], '.0f', 11)}"
+            f" {_fmt(e['mlflow_params'], '.1f', 12)} / {_fmt(e['optuna_params'], '.1f', 5)}"
+            f" {_fmt(e['checks'], '.1f', 7)} {_fmt(e['floor_ms'], '.1f', 9)}"
             f" {_fmt(e['content_ms'], '.1f', 12)} {_fmt(e['explained_ms'], '.1f', 15)}"
-            f" {_fmt(e['bookkeeping_ms'], '.1f', 12)} {_fmt(e['fit_ms'], '.0f', 8)}"
-            f" {_fmt(100 * e['floor_share'], '.1f', 11)}%"
-            f" {_fmt(100 * e['explained_share'], '.1f', 15)}%"
+            f" {_fmt(e['bookkeeping_ms'], '.1f', 12)} {_fmt(e['fit_ms'], '.0f', 7)}"
+            + "".join(f" {_fmt(100 * e[k], '.1f', w)}%" for k, w in _SHARES)
         )
     return out
+
+
+_SHARES = (("floor_share", 5), ("explained_share", 9), ("measured_share", 8))
 
 
 def format_targets(rows: list[dict[str, Any]], seconds: float) -> str:

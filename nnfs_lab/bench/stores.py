@@ -18,7 +18,7 @@ __all__ = [
     "FIT_SECONDS_ATTR",
     "count_child_runs",
     "create_store",
-    "metric_rows",
+    "record_rows",
     "quiet_mlflow",
     "trial_records",
 ]
@@ -135,8 +135,8 @@ def count_child_runs(tracking_uri: str, experiment_id: str, parent_run_id: str) 
     return sum(1 for _ in _child_runs(tracking_uri, experiment_id, parent_run_id))
 
 
-def metric_rows(tracking_uri: str, experiment_id: str, parent_run_id: str) -> list[int]:
-    """The metric rows (one value at one step) of each run attached to ``parent_run_id``.
+def record_rows(tracking_uri: str, experiment_id: str, parent_run_id: str) -> list[dict[str, int]]:
+    """The metric rows and params of each run attached to ``parent_run_id``.
 
     Parameters
     ----------
@@ -144,13 +144,19 @@ def metric_rows(tracking_uri: str, experiment_id: str, parent_run_id: str) -> li
 
     Returns
     -------
-    list of int
-        One count per child run: every step of every metric its history holds.
+    list of dict
+        One per child run: ``metrics`` (every step of every metric its history holds) and
+        ``params``.
     """
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri=tracking_uri)
     return [
-        sum(len(client.get_metric_history(run.info.run_id, key)) for key in run.data.metrics)
+        {
+            "metrics": sum(
+                len(client.get_metric_history(run.info.run_id, key)) for key in run.data.metrics
+            ),
+            "params": len(run.data.params),
+        }
         for run in _child_runs(tracking_uri, experiment_id, parent_run_id)
     ]

@@ -48,8 +48,8 @@ from nnfs_lab.bench.costs import explain, measure_costs
 from nnfs_lab.bench.stores import (
     count_child_runs,
     create_store,
-    metric_rows,
     quiet_mlflow,
+    record_rows,
     trial_records,
 )
 
@@ -135,7 +135,7 @@ def _family_part(
         # The driver starts no more local workers than there are trials to run.
         "workers": max(1, min(workers, result.trials_run)),
         "mlflow_child_runs": count_child_runs(*ids),
-        "metric_rows": metric_rows(*ids) if count_rows else None,
+        "record_rows": record_rows(*ids) if count_rows else None,
         "trials": trials,
     }
 
@@ -164,13 +164,14 @@ def run_sweep(
     families : sequence of str, optional
         Model families to sweep (default: all the file enables).
     count_rows : bool
-        Also count the metric rows of every trial run (a request per metric and run).
+        Also count the metric rows and params of every trial run (a request per metric and
+        run).
 
     Returns
     -------
     dict
         ``workers``, ``store_seconds``, ``driver_seconds`` and ``parts``: per family the
-        worker phase, the trial counts, the MLflow child runs (and their ``metric_rows`` when
+        worker phase, the trial counts, the MLflow child runs (and their ``record_rows`` when
         counted) and the per-trial records.
     """
     from nnfs_lab.sweeps import sweep
@@ -222,8 +223,9 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         ``trials``, ``wall_seconds`` (worker phases), ``trials_per_minute``,
         ``bookkeeping_ms_per_trial``, ``fit_ms_per_trial``, ``trial_ms``,
         ``bookkeeping_share``, ``outside_trials_share``, ``counts``,
-        ``trials_without_fit_seconds``; per trial (mean) ``params_per_trial``,
-        ``reports_per_trial`` and, where counted, ``metric_rows_per_trial``.
+        ``trials_without_fit_seconds``; per trial (mean) ``optuna_params_per_trial``,
+        ``reports_per_trial`` and, where counted, ``metric_rows_per_trial`` and
+        ``mlflow_params_per_trial``.
     """
     trials = [t for p in parts for t in p["trials"]]
     timed = [t for t in trials if t["fit_seconds"] is not None]
@@ -247,10 +249,16 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "outside_trials_share": 1.0 - inside / worker_seconds if worker_seconds else nan,
         "counts": counts,
         "trials_without_fit_seconds": len(trials) - n,
-        "params_per_trial": _mean(t.get("params") for t in trials),
+        "optuna_params_per_trial": _mean(t.get("params") for t in trials),
         "reports_per_trial": _mean(t.get("reports") for t in trials),
-        "metric_rows_per_trial": _mean(r for p in parts for r in p.get("metric_rows") or ()),
+        "metric_rows_per_trial": _mean(r["metrics"] for r in _rows(parts)),
+        "mlflow_params_per_trial": _mean(r["params"] for r in _rows(parts)),
     }
+
+
+def _rows(parts: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
+    """The counted records of the parts' trial runs (parts not counted have none)."""
+    return [r for p in parts for r in p.get("record_rows") or ()]
 
 
 def _mean(values: Any) -> float:
@@ -325,6 +333,7 @@ def measure_sweep(
         Keep the runs' stores here (default: a temporary directory, removed afterwards).
     cost_rounds : int
         Rounds of :func:`~nnfs_lab.bench.costs.measure_costs` after the runs (0 skips it).
+        The records of the first one-worker run are counted to be explained with them.
 
     Returns
     -------
@@ -332,7 +341,8 @@ def measure_sweep(
         The experiment and budget, ``store_seconds`` per run, the ``runs`` themselves, and per
         worker count (keys ``"1"``, ``"2"``, ...) the pooled figures of :func:`summarize`;
         ``speedup_2_vs_1`` when both ran; ``costs`` (the records' costs) and, per family of
-        the one-worker runs, ``explained`` (:func:`~nnfs_lab.bench.costs.explain`).
+        the one-worker runs and for all of them (``"all"``), ``explained``
+        (:func:`~nnfs_lab.bench.costs.explain`).
     """
     config = Path(config) if config is not None else DEFAULT_CONFIG
     if not config.is_file():
@@ -344,11 +354,12 @@ def measure_sweep(
         root.mkdir(parents=True, exist_ok=True)
         parsed = budget_config(config, root / config.name, max_epochs=max_epochs)
         runs = []
+        counted = list(order).index(1) if 1 in order else None
         for i, w in enumerate(order):
             run_dir = root / f"run{i}-w{w}"
             run_dir.mkdir()
             runs.append(run_sweep(root / config.name, w, run_dir, n_trials=n_trials,
-                                  families=families, count_rows=i == 0))  # fmt: skip
+                                  families=families, count_rows=i == counted))  # fmt: skip
         out = _results(config, parsed, runs, n_trials)
         if cost_rounds > 0:
             (root / "costs").mkdir()
@@ -358,16 +369,22 @@ def measure_sweep(
 
 
 def _explained(out: dict[str, Any]) -> dict[str, Any]:
-    """Per family of the one-worker runs, what the measured costs account for."""
-    families = out.get("1", {}).get("families", {})
+    """Per family of the one-worker runs and for all of them, what the costs account for."""
+    one = out.get("1")
+    if one is None:
+        return {}
+    figures = dict(one["families"])
+    if len(figures) > 1:
+        figures["all"] = one
     return {
         family: explain(
             out["costs"],
             fit_ms=f["fit_ms_per_trial"],
             bookkeeping_ms=f["bookkeeping_ms_per_trial"],
-            curve_rows=f["metric_rows_per_trial"],
-            params=f["params_per_trial"],
+            metric_rows=f["metric_rows_per_trial"],
+            mlflow_params=f["mlflow_params_per_trial"],
+            optuna_params=f["optuna_params_per_trial"],
             checks=f["reports_per_trial"],
         )
-        for family, f in families.items()
+        for family, f in figures.items()
     }

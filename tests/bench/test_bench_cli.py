@@ -101,6 +101,7 @@ def test_quick_memory_and_sweep_sections(tmp_path):
     assert "store creation" in "\n".join(lines)
     # --quick prices the records in 5 rounds, and explains the one-worker run per family.
     assert sweep["costs"]["rounds"] == 5 and set(sweep["explained"]) == {"nnfs"}
+    assert sweep["explained"]["nnfs"]["metric_rows"] > 0
     assert "what a trial's records cost" in "\n".join(lines)
 
 

@@ -61,17 +61,20 @@ def test_format_sweep_has_store_creation_families_and_driver_rows():
 
 
 def test_format_sweep_lists_the_records_costs_and_what_they_explain():
-    costs = {"mlflow_run_ms": 9.5, "mlflow_row_ms": 0.07, "optuna_trial_ms": 1.0,
-             "optuna_param_ms": 0.08, "optuna_check_ms": 0.14, "rounds": 40}  # fmt: skip
-    explained = {"curve_rows": 128.0, "params": 9.0, "checks": 34.0, "floor_ms": 12.0,
-                 "content_ms": 13.7, "explained_ms": 25.7, "bookkeeping_ms": 36.3,
-                 "fit_ms": 243.0, "floor_share": 0.047, "explained_share": 0.096}  # fmt: skip
+    costs = {"mlflow_run_ms": 9.5, "mlflow_params_ms": 2.2, "mlflow_param_row_ms": 0.044,
+             "mlflow_row_ms": 0.07, "optuna_trial_ms": 1.6, "optuna_param_ms": 0.08,
+             "optuna_check_ms": 0.14, "rounds": 40}  # fmt: skip
+    explained = {"metric_rows": 128.0, "mlflow_params": 16.0, "optuna_params": 9.0,
+                 "checks": 34.0, "floor_ms": 14.4, "content_ms": 13.7, "explained_ms": 28.1,
+                 "bookkeeping_ms": 36.3, "fit_ms": 243.0, "floor_share": 0.056,
+                 "explained_share": 0.104, "measured_share": 0.13}  # fmt: skip
     text = format_sweep({**SWEEP, "costs": costs, "explained": {"nnfs": explained}})
-    assert "empty (start_trial_run + finish_trial_run: create, batch, end): 9.50 ms" in text
-    assert "per pruner check (report + should_prune): 0.140 ms" in text
+    assert "(start_trial_run + finish_trial_run): 9.50 ms; its params' write 2.20 ms" in text
+    assert "+ 0.044 ms per param; per metric row 0.070 ms" in text
+    assert "1.60 ms; per parameter 0.080 ms; per pruner check (report + should_prune) 0.140" in text
     (row,) = [line for line in text.splitlines() if line.startswith("nnfs ")]
-    assert row.split() == ["nnfs", "128", "9.0", "34.0", "12.0", "13.7", "25.7", "36.3", "243",
-                           "4.7%", "9.6%"]  # fmt: skip
+    assert row.split() == ["nnfs", "128", "16.0", "/", "9.0", "34.0", "14.4", "13.7", "28.1",
+                           "36.3", "243", "5.6%", "10.4%", "13.0%"]  # fmt: skip
 
 
 def test_nothing_measured_means_no_targets(tmp_path):

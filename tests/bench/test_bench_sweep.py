@@ -36,7 +36,7 @@ def _part(family, wall, trials, workers=1, rows=None):
         "family": family,
         "wall_seconds": wall,
         "workers": workers,
-        "metric_rows": rows,
+        "record_rows": rows,
         "trials": [
             {"number": i, "state": s, "seconds": d, "fit_seconds": f, "params": 3, "reports": i}
             for i, (s, d, f) in enumerate(trials)
@@ -47,11 +47,18 @@ def _part(family, wall, trials, workers=1, rows=None):
 def test_summarize_pools_totals_then_rates():
     parts = [
         _part("nnfs", 2.0, [("COMPLETE", 0.5, 0.4), ("PRUNED", 0.3, 0.2)]),
-        _part("mlp", 1.0, [("COMPLETE", 0.9, 0.4)], workers=2, rows=[10, 20]),
+        _part(
+            "mlp",
+            1.0,
+            [("COMPLETE", 0.9, 0.4)],
+            workers=2,
+            rows=[{"metrics": 10, "params": 4}, {"metrics": 20, "params": 6}],
+        ),  # fmt: skip
     ]
     s = summarize(parts)
-    assert s["params_per_trial"] == 3 and s["reports_per_trial"] == pytest.approx(1 / 3)
-    assert s["metric_rows_per_trial"] == 15  # the runs counted: the mlp part's
+    assert s["optuna_params_per_trial"] == 3 and s["reports_per_trial"] == pytest.approx(1 / 3)
+    # The runs counted: the mlp part's.
+    assert s["metric_rows_per_trial"] == 15 and s["mlflow_params_per_trial"] == 5
     assert s["trials"] == 3 and s["counts"] == {"COMPLETE": 2, "PRUNED": 1}
     assert s["bookkeeping_ms_per_trial"] == pytest.approx(1000 * (1.7 - 1.0) / 3)
     # Worker time: 1 x 2.0 s + 2 x 1.0 s.
@@ -117,20 +124,29 @@ def test_sweep_section_runs_the_real_driver(tmp_path, monkeypatch):
     assert one["bookkeeping_ms_per_trial"] >= 0 and 0 <= one["bookkeeping_share"] <= 1
     assert one["driver_seconds"] >= one["wall_seconds"] > 0
     _check_against_stores(res, tmp_path, budget=2)
-    # The first run's trial runs are counted row by row, and explained with the measured costs.
+    # The one-worker run's trial runs are counted row by row, and explained with the costs.
     (part,) = res["runs"][0]["parts"]
-    assert len(part["metric_rows"]) == 2 and min(part["metric_rows"]) > 0
+    rows = part["record_rows"]
+    assert len(rows) == 2 and min(r["metrics"] for r in rows) > 0
     e = res["explained"]["nnfs"]
-    assert e["curve_rows"] == sum(part["metric_rows"]) / 2
-    assert e["params"] == one["params_per_trial"] > 0
+    assert set(res["explained"]) == {"nnfs"}  # one family: no "all" row
+    assert e["metric_rows"] == sum(r["metrics"] for r in rows) / 2
+    # NNFS params under shared and native names: more MLflow params than Optuna parameters.
+    assert e["mlflow_params"] == sum(r["params"] for r in rows) / 2 > e["optuna_params"] > 0
+    assert e["optuna_params"] == one["optuna_params_per_trial"]
     assert e["bookkeeping_ms"] == one["bookkeeping_ms_per_trial"]
     assert res["costs"]["rounds"] == 2 and (tmp_path / "costs" / "mlflow.db").is_file()
 
 
 @pytest.mark.slow
 def test_sweep_section_with_two_workers_and_both_families(tmp_path):
-    res = measure_sweep(n_trials=3, max_epochs=3, order=(2, 1), workdir=tmp_path)
+    res = measure_sweep(n_trials=3, max_epochs=3, order=(2, 1), workdir=tmp_path, cost_rounds=2)
     assert res["families"] == ["nnfs", "mlp"]
+    # The records counted are the one-worker run's (the second), explained per family and for all.
+    assert res["runs"][0]["parts"][0]["record_rows"] is None
+    assert all(len(p["record_rows"]) == 3 for p in res["runs"][1]["parts"])
+    assert set(res["explained"]) == {"nnfs", "mlp", "all"}
+    assert res["explained"]["all"]["fit_ms"] == res["1"]["fit_ms_per_trial"]
     assert [r["workers"] for r in res["runs"]] == [2, 1]
     for w in ("1", "2"):
         assert res[w]["trials"] == 6 and set(res[w]["families"]) == {"nnfs", "mlp"}
