@@ -27,9 +27,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from nnfs_lab.sweeps.attrs import ATTR_FIT_SECONDS, ATTR_RUN_ID
+from nnfs_lab.sweeps.objective import OPTUNA_PARAMS_TAG
+from nnfs_lab.sweeps.protocol import TRAIN_LOSS, VAL_ACCURACY, VAL_LOSS
+
 __all__ = ["explain", "measure_costs"]
 
-_CURVE_KEYS = ("train_loss", "val_loss", "val_accuracy")
+#: The curves every trial logs at its curve points (the protocol's metrics).
+_CURVE_KEYS = (TRAIN_LOSS, VAL_LOSS, VAL_ACCURACY)
 
 
 def _medians(variants: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
@@ -56,7 +61,7 @@ def _mlflow_variants(tracking_uri: str, history: list[dict], params: int
     experiment_id = client.create_experiment("nnfs-lab-bench-costs")
     parent = client.create_run(experiment_id).info.run_id
     start_tags = {"nnfs_lab.worker": "0", **environment_tags()}
-    end_tags = {tracking.NOTE_TAG: "Trial 0: COMPLETE.", "nnfs_lab.optuna_params": "{}"}
+    end_tags = {tracking.NOTE_TAG: "Trial 0: COMPLETE.", OPTUNA_PARAMS_TAG: "{}"}
 
     def trial_run(curves: list[dict], n_params: int) -> Callable[[], float]:
         logged = {f"p{i}": 0.5 for i in range(n_params)}
@@ -97,13 +102,13 @@ def _optuna_variants(journal: Path, params: int, checks: int) -> dict[str, Calla
             study.enqueue_trial(dict.fromkeys(names[:n_params], 0.5))
             t0 = time.perf_counter()
             t = optuna.trial.Trial(study, claim_slot(study, storage, study_id))
-            t.set_user_attr("run_id", "0" * 32)
+            t.set_user_attr(ATTR_RUN_ID, "0" * 32)
             for name in names[:n_params]:
                 t.suggest_float(name, 0.0, 1.0)
             for step in range(n_checks):
                 t.report(0.5, step)
                 t.should_prune()
-            t.set_user_attr("fit_seconds", 0.2)
+            t.set_user_attr(ATTR_FIT_SECONDS, 0.2)
             study.tell(t, 0.5)
             return _ms_since(t0)
 

@@ -302,6 +302,10 @@ def format_sweep(sw: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+#: The share columns of the costs table, and their widths.
+_SHARES = (("floor_share", 5), ("explained_share", 9), ("measured_share", 8))
+
+
 def _cost_lines(c: dict[str, Any], explained: dict[str, Any]) -> list[str]:
     """What a trial's records cost, and what that accounts for in the one-worker runs."""
     out = [
@@ -327,9 +331,6 @@ def _cost_lines(c: dict[str, Any], explained: dict[str, Any]) -> list[str]:
             + "".join(f" {_fmt(100 * e[k], '.1f', w)}%" for k, w in _SHARES)
         )
     return out
-
-
-_SHARES = (("floor_share", 5), ("explained_share", 9), ("measured_share", 8))
 
 
 def format_targets(rows: list[dict[str, Any]], seconds: float) -> str:

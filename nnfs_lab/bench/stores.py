@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nnfs_lab.sweeps.attrs import ATTR_FIT_SECONDS
+
 __all__ = [
     "FIT_SECONDS_ATTR",
     "count_child_runs",
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 #: Optuna user attribute in which the objective records a trial's seconds of training.
-FIT_SECONDS_ATTR = "fit_seconds"
+FIT_SECONDS_ATTR = ATTR_FIT_SECONDS
 
 
 @contextlib.contextmanager

@@ -228,6 +228,7 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         ``mlflow_params_per_trial``.
     """
     trials = [t for p in parts for t in p["trials"]]
+    rows = [r for p in parts for r in p.get("record_rows") or ()]  # where the runs were counted
     timed = [t for t in trials if t["fit_seconds"] is not None]
     wall = sum(p["wall_seconds"] for p in parts)
     worker_seconds = sum(p["workers"] * p["wall_seconds"] for p in parts)
@@ -251,14 +252,9 @@ def summarize(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "trials_without_fit_seconds": len(trials) - n,
         "optuna_params_per_trial": _mean(t.get("params") for t in trials),
         "reports_per_trial": _mean(t.get("reports") for t in trials),
-        "metric_rows_per_trial": _mean(r["metrics"] for r in _rows(parts)),
-        "mlflow_params_per_trial": _mean(r["params"] for r in _rows(parts)),
+        "metric_rows_per_trial": _mean(r["metrics"] for r in rows),
+        "mlflow_params_per_trial": _mean(r["params"] for r in rows),
     }
-
-
-def _rows(parts: Sequence[dict[str, Any]]) -> list[dict[str, int]]:
-    """The counted records of the parts' trial runs (parts not counted have none)."""
-    return [r for p in parts for r in p.get("record_rows") or ()]
 
 
 def _mean(values: Any) -> float:

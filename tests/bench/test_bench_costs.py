@@ -7,6 +7,7 @@ import pytest
 from nnfs_lab.bench import costs as costs_module
 from nnfs_lab.bench.costs import explain, measure_costs
 from nnfs_lab.bench.stores import record_rows
+from nnfs_lab.sweeps.attrs import ATTR_FIT_SECONDS, ATTR_RUN_ID
 
 
 def _stores(tmp_path):
@@ -41,7 +42,7 @@ def test_measure_costs_writes_real_trial_runs_and_trials(tmp_path):
     assert sorted(len(t.params) for t in trials) == [0] * 6 + [2] * 3
     assert sorted(len(t.intermediate_values) for t in trials) == [0] * 6 + [4] * 3
     # Claimed as a worker claims: owner attributes, then the trial's own.
-    assert all({"run_id", "fit_seconds"} <= set(t.user_attrs) for t in trials)
+    assert all({ATTR_RUN_ID, ATTR_FIT_SECONDS} <= set(t.user_attrs) for t in trials)
     assert all(len(t.user_attrs) > 2 for t in trials)
 
 
