@@ -167,20 +167,10 @@ def sweep(
         with WorkerPool(workers, hooks) if pooled else contextlib.nullcontext() as pool, \
                 blas_threads(1 if pooled else None):  # fmt: skip
             client = _ready_store(uri, echo, FileLock(locks / "setup.lock"))
-            return _sweep_all(
-                cfgs,
-                client,
-                uri,
-                spec,
-                locks,
-                pool,
-                families=families,
-                hooks=hooks,
-                echo=echo,
-                compare=compare,
-                task_args=task_args,
-                overlap=pooled and overlap_summaries and draws_off_screen(),
-            )
+            overlap = pooled and overlap_summaries and draws_off_screen()
+            return _sweep_all(cfgs, client, uri, spec, locks, pool, families=families,
+                              hooks=hooks, echo=echo, compare=compare, task_args=task_args,
+                              overlap=overlap)  # fmt: skip
 
 
 def _sweep_all(cfgs, client, uri, spec, locks, pool, *, families, hooks, echo, compare,
@@ -367,6 +357,11 @@ def _sweep_family(task, model, exp_id, client, data, *, pool, hooks, echo
         with blas_threads(1 if task.deterministic else None):
             worker_seconds = _run_local(tasks, study, pool, hooks, echo, propose)
     except KeyboardInterrupt:
+        # The pool's processes first hand their trials back and end (within a grace period):
+        # a trial one of them still held (interrupted before it could give it back, or killed)
+        # then has a dead owner, which the reaper fails and retries; a live one it would skip.
+        if pool is not None:
+            pool.close(interrupt=True)
         _hand_back(study, storage, handler, client, parent_id, echo)
         raise
     wall = time.perf_counter() - t0

@@ -109,6 +109,46 @@ def test_a_joining_worker_serves_every_family(tmp_cwd, tiny_config, subprocess_e
     assert "[duet-nnfs] worker" in worker.stdout and "[duet-mlp] worker" in worker.stdout
 
 
+def die_without_handing_back(trial, params):
+    """A worker that, once interrupted, ends without giving its trial back (as one interrupted
+    between its claim and its trial's start does); picklable: spawned workers import it."""
+    import os
+
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(3))
+    trial.set_user_attr("test.hooked", True)
+    time.sleep(120)
+
+
+def test_ctrl_c_reaps_the_trials_of_workers_that_ended_without_handing_them_back(
+    tmp_cwd, tiny_config
+):
+    import _thread
+    import threading
+
+    from nnfs_lab.sweeps import sweep
+    from nnfs_lab.sweeps.objective import SweepHooks
+
+    cfg = tiny_config("drop", n_trials=4, max_epochs=3, mlp=False, plots=False)
+
+    def interrupt_once_both_hold_a_trial():
+        _wait_for(lambda: _study_exists(tmp_cwd, "drop-nnfs") and sum(
+            t.user_attrs.get("test.hooked", False) for t in _study(tmp_cwd, "drop-nnfs").trials
+        ) == 2)  # fmt: skip
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_both_hold_a_trial, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep([cfg], workers=2, compare=False, echo=lambda s: None,
+              hooks=SweepHooks(before_trial=die_without_handing_back))  # fmt: skip
+    trials = _study(tmp_cwd, "drop-nnfs").trials
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    # Both held trials failed and were queued again (their retries carry the same attributes).
+    held = sorted(t.state.name for t in trials if t.user_attrs.get("test.hooked"))
+    assert held == ["FAIL", "FAIL", "WAITING", "WAITING"]
+    _, runs = _runs(tmp_cwd, "drop")
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+
+
 def test_ctrl_c_with_two_workers_leaves_nothing_running(tmp_cwd, tiny_config, subprocess_env,
                                                         python):  # fmt: skip
     cfg = tiny_config("halt", n_trials=8, max_epochs=400, mlp=False, plots=False)
